@@ -1,0 +1,91 @@
+"""Check every answer against Azure's naming rules before cookiecutter writes a file.
+
+Answers arrive through ``tojson`` into raw ``'''`` strings and are decoded with ``json.loads``, so
+quotes, backslashes and newlines in an answer are data, never code: ``tojson`` escapes every single
+quote as a unicode escape, so no answer can close the string (a triple-double-quoted string would be
+closed by the JSON value's own closing quote). The rules below are the same ones ``schemas/*.schema.json`` enforce on the generated config files;
+``tests/test_hooks.py`` fails if the two disagree.
+"""
+
+import json
+import keyword
+import re
+import sys
+
+ANSWERS = {
+    "experiment": json.loads(r'''{{ cookiecutter.experiment | tojson }}'''),
+    "description": json.loads(r'''{{ cookiecutter.description | tojson }}'''),
+    "experiment_name": json.loads(r'''{{ cookiecutter.experiment_name | tojson }}'''),
+    "model_name": json.loads(r'''{{ cookiecutter.model_name | tojson }}'''),
+    "service_name": json.loads(r'''{{ cookiecutter.service_name | tojson }}'''),
+    "framework": json.loads(r'''{{ cookiecutter.framework | tojson }}'''),
+    "python_version": json.loads(r'''{{ cookiecutter.python_version | tojson }}'''),
+    "azure_location": json.loads(r'''{{ cookiecutter.azure_location | tojson }}'''),
+    "resource_group": json.loads(r'''{{ cookiecutter.resource_group | tojson }}'''),
+    "workspace_name": json.loads(r'''{{ cookiecutter.workspace_name | tojson }}'''),
+    "compute_name": json.loads(r'''{{ cookiecutter.compute_name | tojson }}'''),
+    "vm_size": json.loads(r'''{{ cookiecutter.vm_size | tojson }}'''),
+    "max_nodes": json.loads(r'''{{ cookiecutter.max_nodes | tojson }}'''),
+}
+
+# answer -> (pattern, min length, max length, what a valid value looks like)
+RULES = {
+    "experiment": (r"^[a-z][a-z0-9_-]*$", 2, 64,
+                   "lowercase letters, digits, '-' and '_', starting with a letter, e.g. iris-classifier"),
+    "experiment_name": (r"^[0-9a-zA-Z][0-9a-zA-Z_-]*$", 1, 256,
+                        "letters, digits, '-' and '_', starting with a letter or digit"),
+    "model_name": (r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$", 1, 255,
+                   "letters, digits, '.', '-' and '_', starting with a letter or digit"),
+    "service_name": (r"^[a-zA-Z][-a-zA-Z0-9]*[a-zA-Z0-9]$", 3, 32,
+                     "letters, digits and '-', starting with a letter and ending with a letter or digit"),
+    "azure_location": (r"^[a-z][a-z0-9]*$", 2, 40, "an Azure region name such as westeurope or eastus2"),
+    "resource_group": (r"^[-\w.()]*[-\w()]$", 1, 90,
+                       "letters, digits, '_', '-', '.', '(' and ')', not ending with '.'"),
+    "workspace_name": (r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$", 3, 33,
+                       "letters, digits, '-' and '_', starting with a letter or digit"),
+    "compute_name": (r"^[a-zA-Z][a-zA-Z0-9]*(-[a-zA-Z0-9-]*[a-zA-Z][a-zA-Z0-9]*)?$", 3, 24,
+                     "letters, digits and '-', starting with a letter; a '-' must be followed later by a letter,"
+                     " e.g. cpu-cluster"),
+    "vm_size": (r"^Standard_[A-Za-z0-9_]+$", 10, 64, "an Azure VM size such as Standard_DS11_v2"),
+}
+MAX_NODES_RANGE = (1, 100)
+CHOICES = {"framework": ("sklearn", "spacy"), "python_version": ("3.11", "3.12")}
+
+
+def problems(answers):
+    """Return one readable line per answer that breaks a rule."""
+    found = []
+    for field, (pattern, low, high, valid) in RULES.items():
+        value = answers[field]
+        if not isinstance(value, str) or not low <= len(value) <= high:
+            length = len(value) if isinstance(value, str) else "no"
+            found.append(f"{field} {value!r} has {length} characters: use {low}-{high} characters, {valid}")
+        elif not re.fullmatch(pattern, value):
+            found.append(f"{field} {value!r} is not a valid name: use {valid}")
+    package = answers["experiment"].replace("-", "_")
+    if keyword.iskeyword(package) or package in sys.stdlib_module_names:
+        found.append(f"experiment {answers['experiment']!r} would shadow Python's {package!r}: choose another slug")
+    low, high = MAX_NODES_RANGE
+    max_nodes = str(answers["max_nodes"]).strip()
+    if not max_nodes.isdigit() or not low <= int(max_nodes) <= high:
+        found.append(f"max_nodes {answers['max_nodes']!r} is not a whole number from {low} to {high}")
+    for field, allowed in CHOICES.items():
+        if answers[field] not in allowed:
+            found.append(f"{field} {answers[field]!r} is not supported: use one of {', '.join(allowed)}")
+    if "\n" in answers["description"] or len(answers["description"]) > 300:
+        found.append("description must be one line of at most 300 characters")
+    return found
+
+
+def main():
+    found = problems(ANSWERS)
+    for line in found:
+        print(f"error: {line}", file=sys.stderr)
+    if found:
+        print("Nothing was generated. Run cookiecutter again with valid answers.", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

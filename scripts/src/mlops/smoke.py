@@ -1,0 +1,150 @@
+"""Run the training script quickly, with the smoke overrides, in the environment Azure will build.
+
+The run happens in a staged copy of the job's code (see :mod:`mlops.job_code`) with an interpreter
+built from the runtime spec alone. Before training starts, every module the script imports is looked
+up in that interpreter, so a package missing from the spec fails in seconds with the module's name
+and the file to add it to.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlops.errors import MlopsError
+from mlops.job_code import stage_job_code
+from mlops.project import Project
+from mlops.runtime_env import ensure_environment
+from mlops.runtime_spec import SpecError, load_runtime_spec
+
+# import name -> pip package, where they differ
+DISTRIBUTIONS = {
+    "sklearn": "scikit-learn", "yaml": "pyyaml", "cv2": "opencv-python-headless", "PIL": "pillow",
+    "bs4": "beautifulsoup4", "skimage": "scikit-image", "dotenv": "python-dotenv", "dateutil": "python-dateutil",
+    "mlflow": "mlflow-skinny", "azureml": "azureml-mlflow", "jose": "python-jose", "attr": "attrs",
+}
+MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([^'.]+)")
+
+
+@dataclass
+class SmokeResult:
+    """What a smoke run produced."""
+
+    outputs: Path
+    metrics: dict[str, Any]
+    seconds: float
+
+
+def training_arguments(args: dict[str, Any]) -> list[str]:
+    """Turn ``{"n_estimators": 5}`` into ``["--n_estimators", "5"]``, in the given order."""
+    rendered: list[str] = []
+    for name, value in args.items():
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        rendered += [f"--{name}", text]
+    return rendered
+
+
+def smoke_arguments(project: Project) -> list[str]:
+    """The full-run arguments with the smoke overrides merged over them, plus each input's local sample."""
+    merged = {**project.experiment["train"].get("args", {}), **project.experiment.get("smoke", {}).get("args", {})}
+    for name, spec in project.experiment.get("inputs", {}).items():
+        merged[name] = str(project.path(spec["sample"]))
+    return training_arguments(merged)
+
+
+def imported_modules(script: Path) -> list[tuple[str, int]]:
+    """Top-level modules that ``script`` imports absolutely, with the line of their first import."""
+    tree = ast.parse(script.read_text(encoding="utf-8"), filename=str(script))
+    found: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        for name in names:
+            top = name.split(".")[0]
+            found[top] = min(found.get(top, node.lineno), node.lineno)
+    return sorted(found.items(), key=lambda item: item[1])
+
+
+def missing_modules(python: Path, modules: list[str], code_dir: Path) -> list[str]:
+    """The modules among ``modules`` that ``python`` cannot import from ``code_dir``."""
+    probe = ("import importlib.util, json, sys\n"
+             "print(json.dumps([m for m in sys.argv[1:] if importlib.util.find_spec(m) is None]))")
+    result = subprocess.run([str(python), "-c", probe, *modules], cwd=code_dir, capture_output=True,
+                            text=True, env=isolated_environment())
+    if result.returncode != 0:
+        raise MlopsError(f"could not inspect the runtime environment: {result.stderr.strip()[-300:]}")
+    return json.loads(result.stdout)
+
+
+def isolated_environment() -> dict[str, str]:
+    """The current environment without anything that would leak the toolkit's packages into the runtime."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+    env["PYTHONNOUSERSITE"] = "1"
+    return env
+
+
+def missing_package_error(module: str, script_name: str, line: int | None, spec_file: str) -> MlopsError:
+    """The error for a module the runtime lacks: which module, and the file and package that fix it."""
+    package = DISTRIBUTIONS.get(module, module)
+    where = f"{script_name}:{line}" if line else script_name
+    return MlopsError(f"{where}: imports {module!r}, which {spec_file} does not install: "
+                      f"add '{package}' under pip: in {spec_file}")
+
+
+def run_smoke_training(project: Project, log=print) -> SmokeResult:
+    """Stage the job, check its imports, run it with the smoke overrides and collect its outputs."""
+    spec_file = project.experiment["dependencies"]
+    try:
+        spec = load_runtime_spec(project.path(spec_file), spec_file)
+    except SpecError as error:
+        raise MlopsError(str(error.findings[0])) from None
+    python = ensure_environment(spec, log=log)
+    code_dir = project.root / "build" / "smoke"
+    script = stage_job_code(project, code_dir)
+    script_name = project.experiment["train"]["script"]
+    imports = dict(imported_modules(script))
+    local = {p.stem for p in code_dir.iterdir()}
+    wanted = [m for m in imports if m not in local and m not in sys.stdlib_module_names]
+    for module in missing_modules(python, wanted, code_dir):
+        raise missing_package_error(module, script_name, imports[module], spec_file)
+
+    timeout = project.experiment.get("smoke", {}).get("timeout_seconds", 300)
+    command = [str(python), script.name, *smoke_arguments(project)]
+    log(f"Smoke training: {script_name} {' '.join(command[2:])}")
+    started = time.monotonic()
+    try:
+        result = subprocess.run(command, cwd=script.parent, env=isolated_environment(), timeout=timeout,
+                                stderr=subprocess.PIPE, text=True)
+    except subprocess.TimeoutExpired:
+        raise MlopsError(f"{script_name} ran longer than smoke.timeout_seconds ({timeout} s): "
+                         "make the smoke overrides smaller") from None
+    seconds = time.monotonic() - started
+    if result.stderr:
+        sys.stderr.write(result.stderr)
+    if result.returncode != 0:
+        missing = MISSING_MODULE.search(result.stderr or "")
+        if missing:
+            raise missing_package_error(missing.group(1), script_name, None, spec_file)
+        raise MlopsError(f"{script_name} failed with exit code {result.returncode} (its output is above)")
+    outputs = project.root / "outputs"
+    if outputs.exists():
+        shutil.rmtree(outputs)
+    staged_outputs = script.parent / "outputs"
+    if staged_outputs.is_dir():
+        shutil.copytree(staged_outputs, outputs)
+    metrics_file = outputs / "metrics.json"
+    metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
+    return SmokeResult(outputs=outputs, metrics=metrics, seconds=seconds)

@@ -1,0 +1,61 @@
+"""Validate an experiment repo's configs: each file against its schema, then the rules across files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlops.errors import MlopsError
+from mlops.validation.cross import cross_checks
+from mlops.documents import DocumentError, load_document
+from mlops.findings import Finding
+from mlops.validation.schemas import check
+
+
+@dataclass
+class Report:
+    """Everything ``mlops validate`` found, and the parsed configs when they could be read."""
+
+    findings: list[Finding] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    experiment_file: Path | None = None
+
+    @property
+    def errors(self) -> list[Finding]:
+        """The findings that make the repo invalid."""
+        return [f for f in self.findings if f.severity == "error"]
+
+
+def validate_project(root: Path) -> Report:
+    """Check the three config files under ``root`` and how they fit together."""
+    from mlops.project import AZURE_CONFIG, COMPUTE_CONFIG, EXPERIMENT_SCHEMA, SCHEMA_FOR, find_experiment_file
+
+    report = Report()
+    try:
+        report.experiment_file = find_experiment_file(root)
+    except MlopsError as error:
+        report.findings.append(Finding(".", 1, 1, "", str(error).split(": ", 1)[-1]))
+    files = {"azure": (AZURE_CONFIG, SCHEMA_FOR[AZURE_CONFIG]),
+             "compute": (COMPUTE_CONFIG, SCHEMA_FOR[COMPUTE_CONFIG])}
+    if report.experiment_file is not None:
+        files["experiment"] = (report.experiment_file.name, EXPERIMENT_SCHEMA)
+    documents = {}
+    for key, (name, schema_name) in files.items():
+        path = root / name
+        if not path.is_file():
+            report.findings.append(Finding(name, 1, 1, "", f"missing: create {name} (see schemas/{schema_name})"))
+            continue
+        try:
+            document = load_document(path)
+        except DocumentError as error:
+            report.findings.append(Finding(name, error.line, error.col, "", error.message))
+            continue
+        found = check(document, schema_name, name)
+        report.findings += found
+        documents[key] = document
+        if not found:
+            report.data[key] = document.data
+    if set(report.data) == {"azure", "compute", "experiment"}:
+        report.findings += cross_checks(root, report.experiment_file.name, documents)
+    return report
