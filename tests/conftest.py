@@ -1,0 +1,52 @@
+"""Shared helpers: generate projects with the real cookiecutter, run commands, share set-up repos."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def bake(output_dir: Path, **answers) -> Path:
+    """Generate a project from this template with the real cookiecutter, without prompts."""
+    return Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir)))
+
+
+def run(command: list[str], cwd: Path, *, check: bool = True, env: dict | None = None,
+        timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``command`` and capture its output; on an unexpected exit code, fail showing that output."""
+    merged = {**os.environ, **(env or {})}
+    result = subprocess.run(command, cwd=cwd, env=merged, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        pytest.fail(f"{' '.join(map(str, command))} exited {result.returncode}\n"
+                    f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}")
+    return result
+
+
+def mlops(*args: str, cwd: Path, check: bool = False, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the installed ``mlops`` command in ``cwd``."""
+    return run([str(BIN / "mlops"), *args], cwd, check=check, env=env)
+
+
+_SET_UP: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="session")
+def set_up_repo(tmp_path_factory):
+    """Factory: a generated repo of ``framework`` with its own ``make setup`` done, one per session."""
+
+    def factory(framework: str = "sklearn") -> Path:
+        if framework not in _SET_UP:
+            repo = bake(tmp_path_factory.mktemp(f"repo-{framework}"), framework=framework)
+            run(["make", "setup"], repo)
+            _SET_UP[framework] = repo
+        return _SET_UP[framework]
+
+    return factory

@@ -1,0 +1,123 @@
+"""Generate every variant with the real cookiecutter: exact file set, nothing left unrendered."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import BIN, TEMPLATE, bake, run
+
+TOOLKIT_FILES = {
+    f"scripts/{p.relative_to(TEMPLATE / 'scripts').as_posix()}"
+    for p in (TEMPLATE / "scripts").rglob("*")
+    if p.is_file() and "__pycache__" not in p.parts
+} | {f"schemas/{p.name}" for p in (TEMPLATE / "schemas").glob("*.json")}
+
+COMMON_FILES = {
+    ".env.example", ".gitattributes", ".gitignore", ".python-version", "Makefile", "README.md",
+    "azure-compute-config.json", "azure-config.json", "data/iris.csv", "environment/conda.yaml",
+    "tests/test_experiment.py", "train.py",
+}
+
+
+def files_of(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def expected_files(experiment_name: str, framework: str) -> set[str]:
+    templated = {p.relative_to(TEMPLATE / "{{cookiecutter.experiment}}").as_posix()
+                 for p in (TEMPLATE / "{{cookiecutter.experiment}}" / ".github").rglob("*") if p.is_file()}
+    return COMMON_FILES | TOOLKIT_FILES | templated | {f"{experiment_name}.yml"}
+
+
+@pytest.mark.parametrize("framework", ["sklearn"])
+@pytest.mark.parametrize("python_version", ["3.11", "3.12"])
+def test_variant_has_exactly_the_expected_files(tmp_path, framework, python_version):
+    repo = bake(tmp_path, framework=framework, python_version=python_version, experiment="churn-model",
+                experiment_name="churn_experiment")
+    assert repo.name == "churn-model"
+    assert files_of(repo) == expected_files("churn_experiment", framework)
+    assert (repo / ".python-version").read_text().strip() == python_version
+    assert f"python={python_version}" in (repo / "environment/conda.yaml").read_text()
+
+
+def test_nothing_is_left_unrendered_and_foreign_expressions_survive(tmp_path):
+    repo = bake(tmp_path)
+    for path in repo.rglob("*"):
+        if path.is_file() and path.suffix not in (".csv", ".png", ".spacy", ".joblib"):
+            text = path.read_text(encoding="utf-8")
+            assert "{%" not in text, path
+            assert not re.search(r"(?<!\$)\{\{", text), path
+    for workflow in (repo / ".github" / "workflows").glob("*.yml"):
+        source = TEMPLATE / "{{cookiecutter.experiment}}" / ".github" / "workflows" / workflow.name
+        assert workflow.read_text() == source.read_text()
+        assert "${{" in workflow.read_text()
+
+
+def test_toolkit_and_schemas_are_copies_not_links(tmp_path):
+    repo = bake(tmp_path)
+    for name in ("scripts", "schemas"):
+        assert (repo / name).is_dir() and not (repo / name).is_symlink()
+    for relative in TOOLKIT_FILES:
+        assert (repo / relative).read_bytes() == (TEMPLATE / relative).read_bytes(), relative
+
+
+def test_answers_reach_the_configs(tmp_path):
+    repo = bake(tmp_path, service_name="fraud-svc-7", compute_name="gpu-nodes", max_nodes="4",
+                workspace_name="mlw-prod", resource_group="rg-ml", azure_location="eastus2")
+    compute = json.loads((repo / "azure-compute-config.json").read_text())
+    azure = json.loads((repo / "azure-config.json").read_text())
+    assert compute["compute_node_name"] == "gpu-nodes" and compute["max_nodes"] == 4
+    assert azure == {"$schema": "./schemas/azure-config.schema.json", "resource_group": "rg-ml",
+                     "workspace_name": "mlw-prod", "location": "eastus2"}
+    assert "service_name: fraud-svc-7" in (repo / "iris-classifier.yml").read_text()
+
+
+def _git_template(tmp_path: Path) -> Path:
+    """A bare git copy of the template's working tree (committed or not), as `gh:org/template` would be."""
+    work = tmp_path / "template-work"
+    shutil.copytree(TEMPLATE, work, symlinks=True,
+                    ignore=shutil.ignore_patterns(".venv", "build", ".git", "__pycache__", ".pytest_cache"))
+    run(["git", "init", "-q", "-b", "main"], work)
+    run(["git", "add", "-A"], work)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "template"], work)
+    bare = tmp_path / "template.git"
+    run(["git", "clone", "-q", "--bare", str(work), str(bare)], tmp_path)
+    return bare
+
+
+def test_generation_from_a_git_url_matches_a_local_path(tmp_path):
+    bare = _git_template(tmp_path)
+    home = tmp_path / "home"  # cookiecutter clones into ~/.cookiecutters: keep it private
+    home.mkdir()
+    run([str(BIN / "cookiecutter"), "--no-input", "-o", str(tmp_path / "from-git"), f"git+file://{bare}"],
+        tmp_path, env={"HOME": str(home)})
+    local = bake(tmp_path / "from-path")
+    from_git = tmp_path / "from-git" / "iris-classifier"
+    assert files_of(from_git) == files_of(local)
+    for relative in files_of(local):
+        assert (from_git / relative).read_bytes() == (local / relative).read_bytes(), relative
+
+
+def test_generation_under_cruft_create(tmp_path):
+    bare = _git_template(tmp_path)
+    run([str(BIN / "cruft"), "create", "--no-input", "--output-dir", str(tmp_path / "out"), f"file://{bare}"],
+        tmp_path)
+    repo = tmp_path / "out" / "iris-classifier"
+    local = bake(tmp_path / "from-path")
+    assert files_of(repo) == files_of(local) | {".cruft.json"}
+    assert (repo / "scripts" / "src" / "mlops" / "cli.py").is_file()
+
+
+def test_generated_repo_is_self_contained_after_git_init(tmp_path):
+    repo = bake(tmp_path)
+    run(["git", "init", "-q"], repo)
+    run(["git", "add", "-A"], repo)
+    tracked = set(subprocess.run(["git", "ls-files"], cwd=repo, capture_output=True, text=True).stdout.split())
+    assert tracked == files_of(repo) - {p for p in files_of(repo) if p.startswith(".git/")}
+    assert not [p for p in tracked if p.endswith(".env")]
