@@ -1,4 +1,4 @@
-"""Train {{ cookiecutter.model_name }}: {{ cookiecutter.description | replace('"', "'") }}
+"""Train {{ cookiecutter.model_name }}, the model of experiment {{ cookiecutter.experiment_name }}.
 
 Runs the same way on a laptop (`mlops smoke-train`) and in an Azure ML command job: inputs arrive
 as command-line paths, and everything written to ./outputs is kept with the job.

@@ -71,7 +71,7 @@ def _secret_keys(data, path: tuple, document: Document, file: str) -> list[Findi
 def _explain(error: ValidationError, document: Document, file: str) -> list[Finding]:
     path = tuple(error.absolute_path)
     kind = error.validator
-    if kind == "propertyNames":
+    if kind == "propertyNames" or "propertyNames" in error.absolute_schema_path:
         return []  # reported by _secret_keys, which also catches upper-case keys
     if kind == "additionalProperties":
         return _unknown_keys(error, path, document, file)
