@@ -3,8 +3,9 @@
 Answers arrive through ``tojson`` into raw ``'''`` strings and are decoded with ``json.loads``, so
 quotes, backslashes and newlines in an answer are data, never code: ``tojson`` escapes every single
 quote as a unicode escape, so no answer can close the string (a triple-double-quoted string would be
-closed by the JSON value's own closing quote). The rules below are the same ones ``schemas/*.schema.json`` enforce on the generated config files;
-``tests/test_hooks.py`` fails if the two disagree.
+closed by the JSON value's own closing quote). The rules below are the ones
+``schemas/azure-names.schema.json`` enforces on the generated config files; ``tests/test_hooks.py``
+fails if the two disagree.
 """
 
 import json

@@ -76,7 +76,8 @@ def test_reference_documents_compute_config_validates_with_a_warning(repo):
 def test_unknown_key_gets_did_you_mean_with_its_line(repo):
     replace(repo, "azure-compute-config.json", '"max_nodes"', '"max_node"')
     lines = findings(repo)
-    assert "azure-compute-config.json:1:1: missing required key 'max_nodes': add it (see the schema for an example)" in lines
+    assert ("azure-compute-config.json:1:1: missing required key 'max_nodes': "
+            "add it (see the schema for an example)") in lines
     assert "azure-compute-config.json:6:3: max_node: unknown key 'max_node': did you mean 'max_nodes'?" in lines
 
 
@@ -180,7 +181,8 @@ def test_missing_local_folder_and_dependency_spec(repo):
     shutil.rmtree(repo / "data")
     (repo / "environment" / "conda.yaml").unlink()
     lines = findings(repo)
-    assert f"{EXPERIMENT}:12:15: dependencies: 'environment/conda.yaml' is not a file in the repo: create it or fix the path" in lines
+    assert (f"{EXPERIMENT}:12:15: dependencies: 'environment/conda.yaml' is not a file in the repo: "
+            "create it or fix the path") in lines
     assert any("local[0]: 'data' is not a file or folder in the repo" in line for line in lines), lines
     assert any("inputs.training_data.sample: 'data/iris.csv' is not a file" in line for line in lines), lines
 

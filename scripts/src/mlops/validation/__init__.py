@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops.errors import MlopsError
-from mlops.validation.cross import cross_checks
 from mlops.documents import DocumentError, load_document
+from mlops.errors import MlopsError
 from mlops.findings import Finding
+from mlops.validation.cross import cross_checks
 from mlops.validation.schemas import check
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mlops.runtime_spec import SpecError, load_runtime_spec
 from mlops.documents import Document
 from mlops.findings import Finding, dotted
+from mlops.runtime_spec import SpecError, load_runtime_spec
 
 CREATE_COMPUTE_MAX = 24
 

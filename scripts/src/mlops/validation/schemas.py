@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
@@ -19,7 +19,7 @@ SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 SECRETS_MESSAGE = "secrets belong in GitHub secrets or .env, not in config"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _registry() -> Registry:
     resources = [
         (path.name, Resource.from_contents(json.loads(path.read_text(encoding="utf-8"))))
@@ -28,14 +28,14 @@ def _registry() -> Registry:
     return Registry().with_resources(resources)
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator(schema_name: str) -> Draft202012Validator:
     """The validator for ``schemas/<schema_name>``, with the sibling schemas available to ``$ref``."""
     schema = _registry().contents(schema_name)
     return Draft202012Validator(schema, registry=_registry())
 
 
-@lru_cache(maxsize=None)
+@cache
 def secret_key_pattern() -> re.Pattern:
     """The pattern of keys that look like secrets, matched regardless of case."""
     names = _registry().contents("azure-names.schema.json")
