@@ -12,6 +12,8 @@ from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+# Generated repos' Makefiles find uv on PATH: use the copy pinned in the template's .venv.
+os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 def bake(output_dir: Path, **answers) -> Path:

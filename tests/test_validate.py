@@ -225,3 +225,18 @@ def test_cli_outside_an_experiment_repo(tmp_path):
     assert result.returncode == 1
     assert "no <experiment>.yml here" in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_json_indented_with_tabs_is_valid_and_located(repo):
+    path = repo / "azure-compute-config.json"
+    path.write_text(path.read_text().replace("  ", "\t").replace('"max_nodes": 1', '"max_nodes": "1"'))
+    [line] = findings(repo)
+    assert line.startswith("azure-compute-config.json:6:15: max_nodes: expected a whole number")
+
+
+def test_python_dash_m_runs_the_same_cli(repo):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "mlops", "validate"], cwd=repo, capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("valid:")
