@@ -8,4 +8,6 @@ validate`` starts in a fraction of a second.
 COMMANDS = {
     "validate": "validate",
     "smoke-train": "smoke_train",
+    "bootstrap-oidc": "bootstrap_oidc",
+    "doctor": "doctor",
 }

@@ -1,0 +1,102 @@
+"""mlops doctor: say, before a workflow runs, whether each of its Azure logins will work, and what to fix."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+HELP = "check the workflows' OIDC logins against the app's federated credentials; explain AADSTS errors"
+
+
+def add_arguments(parser) -> None:
+    """Where the repo and the credentials come from."""
+    parser.add_argument("--repo", metavar="ORG/REPO",
+                        help="the GitHub repository (default: the `origin` remote, else $GITHUB_REPOSITORY)")
+    parser.add_argument("--org-id", help="owner ID, for repositories that present the immutable subject form")
+    parser.add_argument("--repo-id", help="repository ID, with --org-id")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--credentials", type=Path, metavar="FILE",
+                        help="offline: the JSON that `az ad app federated-credential list --id APP_ID` prints")
+    source.add_argument("--app-id", help="read the credentials of this app from Azure with the Azure CLI "
+                        "(default: AZURE_CLIENT_ID from .env or the environment)")
+    parser.add_argument("--default-branch", default="main", help="the branch pushes deploy from (default: main)")
+    parser.add_argument("--explain", metavar="TEXT", help="explain the AADSTS codes in an error message and exit")
+
+
+def run(args) -> int:
+    """Print each problem as ``file:line:col: field: message``; exit 1 when a login would fail."""
+    from mlops.aadsts import explain
+
+    if args.explain is not None:
+        lines = explain(args.explain)
+        print("\n".join(lines) if lines else "no AADSTS code this doctor knows in that text")
+        return 0 if lines else 1
+
+    from mlops.doctor import adopt_immutable_form, diagnose
+    from mlops.errors import MlopsError
+    from mlops.oidc import login_jobs, read_workflows
+
+    root = args.project_dir
+    workflows = read_workflows(root)
+    if not workflows:
+        raise MlopsError(f"{root / '.github/workflows'}: no workflow files: run `mlops doctor` in the "
+                         "generated repo (or pass -C DIR)")
+    credentials, source = _credentials(args, root)
+    repo = _repo(args, root)
+    adopted = adopt_immutable_form(repo, credentials)
+    jobs = login_jobs(workflows, adopted, args.default_branch)
+    readme = root / "README.md"
+    diagnosis = diagnose(jobs, credentials, workflows, readme.read_text("utf-8") if readme.is_file() else None,
+                         source)
+    if adopted != repo:
+        print(f"note: the credentials use the immutable subject form {adopted.prefix}: checking against it")
+    for note in diagnosis.notes:
+        print(f"note: {note}")
+    in_actions = os.environ.get("GITHUB_ACTIONS") == "true"
+    for job in jobs:
+        for subject in job.subjects:
+            name = diagnosis.matched.get((job.workflow, job.job, subject))
+            status = f"ok, credential {name!r}" if name else "NO MATCH"
+            print(f"{job.workflow}: job {job.job} presents {subject}: {status}")
+    for finding in diagnosis.findings:
+        print(finding)
+        if in_actions:
+            print(finding.annotation())
+    for line in explain(" ".join(diagnosis.codes)):
+        print(f"  {line}")
+    if diagnosis.errors:
+        print(f"{len(diagnosis.errors)} problem(s) to fix before the workflows can log in; "
+          "then run `mlops doctor` again.")
+        return 1
+    print(f"all well: {len(jobs)} job(s) log in, each subject has a matching credential in {source}"
+          if jobs else "all well: no workflow job logs in to Azure")
+    return 0
+
+
+def _repo(args, root: Path):
+    from mlops.errors import MlopsError
+    from mlops.oidc import parse_repo, repo_from_git
+
+    if args.repo:
+        return parse_repo(args.repo, args.org_id, args.repo_id)
+    found = repo_from_git(root)
+    if found is None and os.environ.get("GITHUB_REPOSITORY"):
+        found = parse_repo(os.environ["GITHUB_REPOSITORY"])
+    if found is None:
+        raise MlopsError("doctor: which GitHub repository? pass --repo ORG/REPO (no github.com `origin` remote)")
+    return parse_repo(found.slug, args.org_id, args.repo_id)
+
+
+def _credentials(args, root: Path):
+    """The federated credentials and where they came from: a file, or Azure through the Azure CLI."""
+    from mlops.config import AzureConfig
+    from mlops.errors import MlopsError
+    from mlops.oidc import fetch_credentials, load_credentials_file
+
+    if args.credentials is not None:
+        return load_credentials_file(args.credentials), str(args.credentials)
+    app_id = args.app_id or AzureConfig(root).get("client_id")
+    if not app_id:
+        raise MlopsError("doctor: which app? pass --credentials FILE (offline) or --app-id APP_ID, or set "
+                         "AZURE_CLIENT_ID in .env")
+    return fetch_credentials(app_id), f"app {app_id}"
