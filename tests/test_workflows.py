@@ -20,6 +20,8 @@ from conftest import BIN, TEMPLATE, bake, run
 FRAMEWORKS = json.loads((TEMPLATE / "cookiecutter.json").read_text())["framework"]
 PINNED_USES = re.compile(r"^\s*(?:- )?uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 AZURE_SECRETS = {"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"}
+# zizmor's ignore comments (jactionlint honours them too), jactionlint's own, and shellcheck's.
+IGNORE_COMMENT = re.compile(r"(?:zizmor: ?ignore\[|jactionlint ignore=|shellcheck disable=)([\w,-]+)\]?(.*)$")
 # Every inline ignore we ship, with the rule it silences; the reason must sit on the same line.
 ALLOWED_IGNORES = {
     ("deploy.yml", "secrets-outside-env"): 3,
@@ -58,15 +60,25 @@ def steps(workflow: dict):
             yield job_id, step
 
 
-def lints(github_dir: Path) -> list[str]:
-    return [str(p) for p in workflows(github_dir)] + [str(github_dir / "dependabot.yml")]
+def zizmor(target: Path):
+    """zizmor's auditor persona, offline, ignoring any config file a machine or repo may hold."""
+    return run([str(BIN / "zizmor"), "--offline", "--no-config", "--persona", "auditor", "--no-progress",
+                str(target)], target.parent, check=False)
+
+
+def actionlint(*targets: Path):
+    """jactionlint's strictest profile with shellcheck, offline, ignoring any config file."""
+    result = run([str(BIN / "jactionlint"), "--config-file=/dev/null", "--no-online", "--no-color",
+                  f"--shellcheck={BIN / 'shellcheck'}", "--profile", "pedantic", "--strict-exit",
+                  *map(str, targets)], targets[0].parent, check=False)
+    assert "shellcheck was not found" not in result.stderr
+    return result
 
 
 # --- the three linters ------------------------------------------------------------------------------
 
 def test_zizmor_auditor_persona_finds_nothing(github_dir):
-    result = run([str(BIN / "zizmor"), "--offline", "--persona", "auditor", "--no-progress", str(github_dir)],
-                 github_dir, check=False)
+    result = zizmor(github_dir)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout
 
@@ -78,8 +90,7 @@ def test_workflows_and_dependabot_match_githubs_schemas(github_dir):
 
 
 def test_actionlint_with_shellcheck_finds_nothing(github_dir):
-    result = run([str(BIN / "jactionlint"), f"--shellcheck={BIN / 'shellcheck'}", "--profile", "pedantic",
-                  "--strict-exit", "--no-color", *lints(github_dir)], github_dir, check=False)
+    result = actionlint(*workflows(github_dir), github_dir / "dependabot.yml")
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
 
 
@@ -102,15 +113,13 @@ def test_the_linters_do_catch_a_bad_workflow(tmp_path):
     bad = tmp_path / ".github" / "workflows" / "bad.yml"
     bad.parent.mkdir(parents=True)
     bad.write_text(BAD_WORKFLOW)
-    zizmor = run([str(BIN / "zizmor"), "--offline", "--persona", "auditor", "--no-progress", str(bad)],
-                 tmp_path, check=False)
-    assert zizmor.returncode != 0
-    for audit in ("unpinned-uses", "dangerous-triggers", "template-injection", "artipacked"):
-        assert audit in zizmor.stdout, audit
-    actionlint = run([str(BIN / "jactionlint"), f"--shellcheck={BIN / 'shellcheck'}", "--no-color", str(bad)],
-                     tmp_path, check=False)
-    assert actionlint.returncode != 0
-    assert "SC2086" in actionlint.stdout, "shellcheck did not run on the run: scripts"
+    audit = zizmor(bad)
+    assert audit.returncode != 0
+    for rule in ("unpinned-uses", "dangerous-triggers", "template-injection", "artipacked"):
+        assert rule in audit.stdout, rule
+    lint = actionlint(bad)
+    assert lint.returncode != 0
+    assert "SC2086" in lint.stdout, "shellcheck did not run on the run: scripts"
     bad.write_text(BAD_WORKFLOW.replace("timeout-minutes: 5", "timeout-minutes: soon"))
     schema = run([str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(bad)],
                  tmp_path, check=False)
@@ -121,7 +130,7 @@ def test_inline_ignores_are_the_listed_ones_each_with_a_reason(github_dir):
     found: dict[tuple[str, str], int] = {}
     for path in workflows(github_dir) + [github_dir / "dependabot.yml"]:
         for line in path.read_text().splitlines():
-            for rule, reason in re.findall(r"(?:zizmor|jactionlint): ?ignore\[([\w,-]+)\](.*)$", line):
+            for rule, reason in IGNORE_COMMENT.findall(line):
                 assert len(reason.strip()) > 20, f"{path.name}: ignore[{rule}] needs its reason on the line"
                 found[(path.name, rule)] = found.get((path.name, rule), 0) + 1
     expected = {key: n for key, n in ALLOWED_IGNORES.items() if (github_dir / "workflows" / key[0]).exists()}
