@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import BIN, TEMPLATE, bake, run
 
 FRAMEWORKS = json.loads((TEMPLATE / "cookiecutter.json").read_text())["framework"]
@@ -172,7 +173,7 @@ def oidc_subject(job: dict, repo: str = "OWNER/REPO") -> str:
 
 
 def logs_in(job: dict) -> bool:
-    return any(AZURE_SECRETS <= set(step.get("env", {})) for step in job.get("steps", []))
+    return any(set(step.get("env", {})) >= AZURE_SECRETS for step in job.get("steps", []))
 
 
 def test_pull_request_workflow_needs_no_secret_and_no_token(generated):
