@@ -1,0 +1,253 @@
+"""Offline checks of every GitHub workflow we ship: the template's own and each generated variant's.
+
+Three linters (zizmor's auditor persona, GitHub's workflow and Dependabot JSON schemas as vendored by
+check-jsonschema, and jactionlint, actionlint's maintained fork, with shellcheck) must report nothing;
+structural tests pin down the security design; a drift test proves the pull-request workflow runs
+exactly what `make check` runs locally.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import BIN, TEMPLATE, bake, run
+
+FRAMEWORKS = json.loads((TEMPLATE / "cookiecutter.json").read_text())["framework"]
+PINNED_USES = re.compile(r"^\s*(?:- )?uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+AZURE_SECRETS = {"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"}
+# zizmor's ignore comments (jactionlint honours them too), jactionlint's own, and shellcheck's.
+IGNORE_COMMENT = re.compile(r"(?:zizmor: ?ignore\[|jactionlint ignore=|shellcheck disable=)([\w,-]+)\]?(.*)$")
+# Every inline ignore we ship, with the rule it silences; the reason must sit on the same line.
+ALLOWED_IGNORES = {
+    ("deploy.yml", "secrets-outside-env"): 3,
+}
+
+
+@pytest.fixture(scope="module", params=["template", *FRAMEWORKS])
+def github_dir(request, tmp_path_factory) -> Path:
+    """The `.github` folder of the template repo, or of a freshly generated repo of one framework."""
+    if request.param == "template":
+        return TEMPLATE / ".github"
+    return bake(tmp_path_factory.mktemp(f"wf-{request.param}"), framework=request.param) / ".github"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    """A generated repo of the default framework (workflows are the same for every framework)."""
+    return bake(tmp_path_factory.mktemp("wf-generated"))
+
+
+def workflows(github_dir: Path) -> list[Path]:
+    return sorted((github_dir / "workflows").glob("*.yml"))
+
+
+def load(path: Path) -> dict:
+    """A workflow as data; PyYAML reads the key `on` as True, so it is renamed back."""
+    data = yaml.safe_load(path.read_text())
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+def steps(workflow: dict):
+    for job_id, job in workflow["jobs"].items():
+        for step in job.get("steps", []):
+            yield job_id, step
+
+
+def zizmor(target: Path):
+    """zizmor's auditor persona, offline, ignoring any config file a machine or repo may hold."""
+    return run([str(BIN / "zizmor"), "--offline", "--no-config", "--persona", "auditor", "--no-progress",
+                str(target)], target.parent, check=False)
+
+
+def actionlint(*targets: Path):
+    """jactionlint's strictest profile with shellcheck, offline, ignoring any config file."""
+    result = run([str(BIN / "jactionlint"), "--config-file=/dev/null", "--no-online", "--no-color",
+                  f"--shellcheck={BIN / 'shellcheck'}", "--profile", "pedantic", "--strict-exit",
+                  *map(str, targets)], targets[0].parent, check=False)
+    assert "shellcheck was not found" not in result.stderr
+    return result
+
+
+# --- the three linters ------------------------------------------------------------------------------
+
+def test_zizmor_auditor_persona_finds_nothing(github_dir):
+    result = zizmor(github_dir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout
+
+
+def test_workflows_and_dependabot_match_githubs_schemas(github_dir):
+    check = str(BIN / "check-jsonschema")
+    run([check, "--builtin-schema", "vendor.github-workflows", *map(str, workflows(github_dir))], github_dir)
+    run([check, "--builtin-schema", "vendor.dependabot", str(github_dir / "dependabot.yml")], github_dir)
+
+
+def test_actionlint_with_shellcheck_finds_nothing(github_dir):
+    result = actionlint(*workflows(github_dir), github_dir / "dependabot.yml")
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+
+
+BAD_WORKFLOW = """\
+name: bad
+on: pull_request_target
+permissions: {}
+jobs:
+  build:
+    runs-on: ubuntu-24.04
+    timeout-minutes: 5
+    steps:
+      - uses: actions/checkout@v4
+      - run: echo $1 "${{ github.event.pull_request.title }}"
+"""
+
+
+def test_the_linters_do_catch_a_bad_workflow(tmp_path):
+    """The checks above are live: each tool fails on a workflow with the mistakes it exists to catch."""
+    bad = tmp_path / ".github" / "workflows" / "bad.yml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text(BAD_WORKFLOW)
+    audit = zizmor(bad)
+    assert audit.returncode != 0
+    for rule in ("unpinned-uses", "dangerous-triggers", "template-injection", "artipacked"):
+        assert rule in audit.stdout, rule
+    lint = actionlint(bad)
+    assert lint.returncode != 0
+    assert "SC2086" in lint.stdout, "shellcheck did not run on the run: scripts"
+    bad.write_text(BAD_WORKFLOW.replace("timeout-minutes: 5", "timeout-minutes: soon"))
+    schema = run([str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(bad)],
+                 tmp_path, check=False)
+    assert schema.returncode != 0 and "timeout-minutes" in schema.stdout
+
+
+def test_inline_ignores_are_the_listed_ones_each_with_a_reason(github_dir):
+    found: dict[tuple[str, str], int] = {}
+    for path in workflows(github_dir) + [github_dir / "dependabot.yml"]:
+        for line in path.read_text().splitlines():
+            for rule, reason in IGNORE_COMMENT.findall(line):
+                assert len(reason.strip()) > 20, f"{path.name}: ignore[{rule}] needs its reason on the line"
+                found[(path.name, rule)] = found.get((path.name, rule), 0) + 1
+    expected = {key: n for key, n in ALLOWED_IGNORES.items() if (github_dir / "workflows" / key[0]).exists()}
+    assert found == expected
+
+
+# --- hardening, for every workflow --------------------------------------------------------------------
+
+def test_every_workflow_is_hardened(github_dir):
+    for path in workflows(github_dir):
+        text, workflow = path.read_text(), load(path)
+        assert workflow["permissions"] == {}, f"{path.name}: top-level permissions must be {{}}"
+        assert "pull_request_target" not in workflow["on"], path.name
+        for job_id, job in workflow["jobs"].items():
+            assert isinstance(job.get("permissions"), dict), f"{path.name}: {job_id} needs its own permissions"
+            assert isinstance(job.get("timeout-minutes"), int), f"{path.name}: {job_id} needs timeout-minutes"
+        for line in text.splitlines():
+            if re.match(r"^\s*(?:- )?uses:", line):
+                assert PINNED_USES.match(line), f"{path.name}: not pinned to a SHA with its version: {line.strip()}"
+        for job_id, step in steps(workflow):
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False, f"{path.name}: {job_id} checkout"
+            assert "${{" not in step.get("run", ""), f"{path.name}: {job_id} puts an expression in run:"
+
+
+def test_dependabot_keeps_the_actions_current(github_dir):
+    config = yaml.safe_load((github_dir / "dependabot.yml").read_text())
+    assert {"package-ecosystem": "github-actions", "directory": "/"}.items() <= config["updates"][0].items()
+
+
+def test_template_ci_runs_make_test_on_every_python_a_repo_can_choose():
+    workflow = load(TEMPLATE / ".github" / "workflows" / "ci.yml")
+    choices = json.loads((TEMPLATE / "cookiecutter.json").read_text())["python_version"]
+    assert workflow["jobs"]["test"]["strategy"]["matrix"]["python"] == choices
+    assert [step["run"] for _, step in steps(workflow) if "run" in step] == ["make test"]
+    assert "make test" in (TEMPLATE / ".ci" / "run").read_text()
+
+
+# --- the generated repo's design -------------------------------------------------------------------
+
+def oidc_subject(job: dict, repo: str = "OWNER/REPO") -> str:
+    """The subject a push-to-main job presents to Entra ID: the environment's if it has one, else the branch's."""
+    if "environment" in job:
+        name = job["environment"] if isinstance(job["environment"], str) else job["environment"]["name"]
+        return f"repo:{repo}:environment:{name}"
+    return f"repo:{repo}:ref:refs/heads/main"
+
+
+def logs_in(job: dict) -> bool:
+    return any(set(step.get("env", {})) >= AZURE_SECRETS for step in job.get("steps", []))
+
+
+def test_pull_request_workflow_needs_no_secret_and_no_token(generated):
+    path = generated / ".github" / "workflows" / "pr.yml"
+    workflow = load(path)
+    assert set(workflow["on"]) == {"pull_request"}
+    assert not re.search(r"\bsecrets\b", json.dumps(workflow)), "pr.yml reads a secret"
+    for job_id, job in workflow["jobs"].items():
+        assert set(job["permissions"].items()) <= {("contents", "read")}, job_id
+    uploads = [step for _, step in steps(workflow) if step.get("uses", "").startswith("actions/upload-artifact@")]
+    assert [step["with"]["path"] for step in uploads] == ["outputs/"]
+
+
+def test_only_the_jobs_that_log_in_get_an_id_token(generated):
+    workflow = load(generated / ".github" / "workflows" / "deploy.yml")
+    with_token = {job_id for job_id, job in workflow["jobs"].items() if job["permissions"].get("id-token") == "write"}
+    logging_in = {job_id for job_id, job in workflow["jobs"].items() if logs_in(job)}
+    assert with_token == logging_in == {"train", "deploy"}
+
+
+def test_deploy_runs_in_production_and_is_never_cancelled_in_flight(generated):
+    workflow = load(generated / ".github" / "workflows" / "deploy.yml")
+    assert set(workflow["on"]) == {"push", "workflow_dispatch"}
+    assert workflow["on"]["push"] == {"branches": ["main"]}
+    deploy, train = workflow["jobs"]["deploy"], workflow["jobs"]["train"]
+    assert deploy["environment"] == "production" and deploy["needs"] == "train"
+    concurrency = deploy.get("concurrency", workflow.get("concurrency"))
+    assert concurrency["group"] and concurrency["cancel-in-progress"] is False
+    # A manual run from another branch would present a subject no federated credential matches.
+    assert train["if"] == "${{ github.ref == 'refs/heads/main' }}"
+    assert {oidc_subject(job) for job in workflow["jobs"].values()} == {
+        "repo:OWNER/REPO:ref:refs/heads/main", "repo:OWNER/REPO:environment:production"}
+
+
+def test_readme_asks_for_every_secret_and_environment_the_workflows_use(generated):
+    readme = (generated / "README.md").read_text()
+    used = set()
+    for path in workflows(generated / ".github"):
+        used |= set(re.findall(r"secrets\.(\w+)", path.read_text()))
+        used |= {f"`{job['environment']}`" for job in load(path)["jobs"].values() if "environment" in job}
+    assert used == AZURE_SECRETS | {"`production`"}
+    missing = [name for name in used if name not in readme]
+    assert not missing, f"README.md never asks for {missing}"
+
+
+# --- no drift between the pull-request workflow and `make check` -----------------------------------
+
+def dry_run(repo: Path, target: str) -> list[str]:
+    """The commands `make TARGET` would run, without running them."""
+    result = subprocess.run(["make", "-n", target], cwd=repo, capture_output=True, text=True, check=True)
+    return [line for line in result.stdout.splitlines() if line.strip()]
+
+
+def test_pull_request_workflow_runs_exactly_what_make_check_runs(generated):
+    workflow = load(generated / ".github" / "workflows" / "pr.yml")
+    commands = [step["run"].strip() for _, step in steps(workflow) if "run" in step]
+    targets = []
+    for command in commands:
+        match = re.fullmatch(r"make ([a-z-]+)", command)
+        assert match, f"pr.yml step `{command}` is not one make target, so `make check` cannot vouch for it"
+        targets.append(match.group(1))
+    check = dry_run(generated, "check")
+    for target in targets:
+        extra = [line for line in dry_run(generated, target) if line not in check]
+        assert not extra, f"`make {target}` in pr.yml runs what `make check` does not: {extra}"
+    prerequisites = re.search(r"^check:([^#\n]*)", (generated / "Makefile").read_text(), re.MULTILINE).group(1).split()
+    missing = [target for target in prerequisites if target not in targets]
+    assert not missing, f"pr.yml lacks a step `run: make {missing[0]}` for `make check`'s {missing}"
+    assert [t for t in targets if t in prerequisites] == prerequisites, "pr.yml must run the check steps in order"
