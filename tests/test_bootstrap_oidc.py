@@ -152,8 +152,9 @@ def test_missing_cli_is_named(tmp_path, capsys, monkeypatch):
 def test_the_generated_readme_walks_a_new_user_to_configured_secrets(tmp_path):
     readme = (bake(tmp_path, experiment="fraud-model") / "README.md").read_text("utf-8")
     steps = [readme.index(text) for text in (
-        "az login", "mlops bootstrap-oidc --repo <your-org>/fraud-model > bootstrap-oidc.sh",
-        "bash bootstrap-oidc.sh", ".venv/bin/mlops doctor` reads")]
+        "Push this repo to GitHub", "az login", "mlops bootstrap-oidc --repo ORG/REPO > bootstrap-oidc.sh",
+        "bash bootstrap-oidc.sh", "Protect the environment `production`", ".venv/bin/mlops doctor` reads",
+        "Merge a pull request to `main`")]
     assert steps == sorted(steps)
     for secret in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"):
         assert f"`{secret}`" in readme
