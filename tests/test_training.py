@@ -5,15 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-import pytest
-
-from conftest import bake, mlops, run
-from mlops.assembly import assemble
-from mlops.frameworks import get_framework
-
-PNG = b"\x89PNG\r\n\x1a\n"
+from conftest import PNG_MAGIC, bake, mlflow_runs, mlops
 
 # A base train.py as the reference document describes it: only the three author sections, data read
 # from a `local` folder by relative path, no command line, a regression (so the other plot).
@@ -41,46 +34,6 @@ metrics = {"r2": round(float(r2_score(y_test, predictions)), 4),
 '''
 
 
-def mlflow_runs(repo: Path) -> list[Path]:
-    """The runs in the repo's local MLflow file store."""
-    return [meta.parent for meta in (repo / "mlruns").glob("*/*/meta.yaml")]
-
-
-@pytest.mark.parametrize("framework", ["sklearn", "spacy"])
-def test_generated_repo_passes_make_check(set_up_repo, tmp_path, framework):
-    repo = set_up_repo(framework)
-    config_before = (repo / "config.cfg").read_bytes() if framework == "spacy" else None
-    summary = tmp_path / "summary.md"
-    result = run(["make", "check"], repo, env={"GITHUB_STEP_SUMMARY": str(summary)})
-    assert "check: all passed" in result.stdout
-
-    # The smoke run ran the assembled script, byte for byte what `mlops assemble` gives (and the job stages).
-    staged = (repo / "build/smoke/train.py").read_text(encoding="utf-8")
-    base = (repo / "train.py").read_text(encoding="utf-8")
-    assert staged == assemble(base, get_framework(framework)).text != base
-
-    outputs = repo / "outputs"
-    metrics = json.loads((outputs / "metrics.json").read_text())
-    assert (outputs / "confusion_matrix.png").read_bytes().startswith(PNG)
-    model = repo / get_framework(framework).model_output
-    if framework == "spacy":
-        assert "--training.max_epochs 1" in result.stdout
-        assert (repo / "config.cfg").read_bytes() == config_before  # never edited for the quick run
-        assert {"config.cfg", "meta.json", "ner", "tok2vec"} <= {p.name for p in model.iterdir()}
-        assert json.loads((model / "meta.json").read_text())["pipeline"] == ["tok2vec", "ner"]
-        shown = "ents_f"
-    else:
-        assert model.is_file() and model.stat().st_size > 0
-        shown = "accuracy"
-    assert f"| {shown} | {metrics[shown]} |" in summary.read_text()
-
-    runs = mlflow_runs(repo)
-    assert runs, "no MLflow run in mlruns/"
-    latest = max(runs, key=lambda path: path.stat().st_mtime)
-    assert float((latest / "metrics" / shown).read_text().split()[1]) == metrics[shown]
-    assert (latest / "artifacts" / "confusion_matrix.png").is_file()
-
-
 def test_a_reference_base_file_assembles_smoke_trains_and_produces_everything(tmp_path):
     repo = bake(tmp_path, experiment="petal-width")
     (repo / "train.py").write_text(REFERENCE_BASE)
@@ -89,7 +42,7 @@ def test_a_reference_base_file_assembles_smoke_trains_and_produces_everything(tm
     assert result.returncode == 0, result.stdout + result.stderr
     metrics = json.loads((repo / "outputs/metrics.json").read_text())
     assert set(metrics) == {"r2", "mae"} and metrics["r2"] > 0.8
-    assert (repo / "outputs/predicted_vs_actual.png").read_bytes().startswith(PNG)
+    assert (repo / "outputs/predicted_vs_actual.png").read_bytes().startswith(PNG_MAGIC)
     assert not (repo / "outputs/confusion_matrix.png").exists()
     assert (repo / "outputs/model.joblib").stat().st_size > 0
     assert "plot: outputs/predicted_vs_actual.png" in result.stdout

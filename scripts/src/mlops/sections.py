@@ -47,7 +47,8 @@ SECTIONS = (
     SectionSpec("save model", required=False),
 )
 
-FILLED_NOTE = "# Filled in by `mlops assemble`: write it in the base file to replace it, or leave it empty to skip it.\n"
+FILLED_NOTE = ("# Filled in by `mlops assemble`: write it in the base file to replace it, "
+               "or leave it empty to skip it.\n")
 
 BASE_IMPORTS = '''\
 import json

@@ -126,8 +126,10 @@ def run_smoke_training(project: Project, log=print) -> SmokeResult:
     imports = dict(imported_modules(script))
     local = {p.stem for p in code_dir.iterdir()}
     wanted = [m for m in imports if m not in local and m not in sys.stdlib_module_names]
+    written = dict(imported_modules(project.training_script))  # lines in the base file, not the assembled one
     for module in missing_modules(python, wanted, code_dir):
-        raise missing_package_error(module, script_name, imports[module], spec_file)
+        where = script_name if module in written else f"{script_name} (a section `mlops assemble` fills in)"
+        raise missing_package_error(module, where, written.get(module), spec_file)
 
     timeout = project.experiment.get("smoke", {}).get("timeout_seconds", 300)
     command = [str(python), script.name, *smoke_arguments(project)]
