@@ -71,12 +71,18 @@ def main() -> int:
         figures["smoke warm"] = median_of(args.repeat, [mlops, "smoke-train"], repo)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{'step':<12} {'seconds':>8}  target")
+    return report(figures, TARGETS)
+
+
+def report(figures: dict[str, float], targets: dict[str, float]) -> int:
+    """Print one line per figure with its target's verdict; 0 when every target was met, else 1."""
+    width = max(len(name) for name in figures)
+    print(f"{'step':<{width}} {'seconds':>8}  target")
     for name, seconds in figures.items():
-        target = TARGETS.get(name)
+        target = targets.get(name)
         verdict = "" if target is None else f"<= {target:g} s {'ok' if seconds <= target else 'MISSED'}"
-        print(f"{name:<12} {seconds:>8.2f}  {verdict}")
-    return 0 if all(figures[k] <= v for k, v in TARGETS.items() if k in figures) else 1
+        print(f"{name:<{width}} {seconds:>8.3f}  {verdict}")
+    return 0 if all(figures[k] <= v for k, v in targets.items() if k in figures) else 1
 
 
 if __name__ == "__main__":

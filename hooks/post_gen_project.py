@@ -15,8 +15,8 @@ FRAMEWORK = json.loads(r'''{{ cookiecutter.framework | tojson }}''')
 
 # framework -> paths that only that framework uses
 FRAMEWORK_FILES = {
-    "sklearn": [],
-    "spacy": [],
+    "sklearn": ["data/iris.csv"],
+    "spacy": ["config.cfg", "data/make_forms.py", "data/forms"],
 }
 
 

@@ -37,6 +37,14 @@ def mlops(*args: str, cwd: Path, check: bool = False, env: dict | None = None) -
     return run([str(BIN / "mlops"), *args], cwd, check=check, env=env)
 
 
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def mlflow_runs(repo: Path) -> list[Path]:
+    """The runs a smoke training recorded in the repo's local MLflow file store (``mlruns/``)."""
+    return [meta.parent for meta in (repo / "mlruns").glob("*/*/meta.yaml")]
+
+
 _SET_UP: dict[str, Path] = {}
 
 

@@ -20,8 +20,12 @@ TOOLKIT_FILES = {
 
 COMMON_FILES = {
     ".env.example", ".gitattributes", ".gitignore", ".python-version", "Makefile", "README.md",
-    "azure-compute-config.json", "azure-config.json", "data/iris.csv", "environment/conda.yaml",
+    "azure-compute-config.json", "azure-config.json", "environment/conda.yaml",
     "tests/test_experiment.py", "train.py",
+}
+FRAMEWORK_FILES = {
+    "sklearn": {"data/iris.csv"},
+    "spacy": {"config.cfg", "data/make_forms.py", "data/forms/train.jsonl", "data/forms/dev.jsonl"},
 }
 
 
@@ -32,10 +36,10 @@ def files_of(root: Path) -> set[str]:
 def expected_files(experiment_name: str, framework: str) -> set[str]:
     templated = {p.relative_to(TEMPLATE / "{{cookiecutter.experiment}}").as_posix()
                  for p in (TEMPLATE / "{{cookiecutter.experiment}}" / ".github").rglob("*") if p.is_file()}
-    return COMMON_FILES | TOOLKIT_FILES | templated | {f"{experiment_name}.yml"}
+    return COMMON_FILES | FRAMEWORK_FILES[framework] | TOOLKIT_FILES | templated | {f"{experiment_name}.yml"}
 
 
-@pytest.mark.parametrize("framework", ["sklearn"])
+@pytest.mark.parametrize("framework", ["sklearn", "spacy"])
 @pytest.mark.parametrize("python_version", ["3.11", "3.12"])
 def test_variant_has_exactly_the_expected_files(tmp_path, framework, python_version):
     repo = bake(tmp_path, framework=framework, python_version=python_version, experiment="churn-model",

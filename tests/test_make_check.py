@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from conftest import run
+from conftest import PNG_MAGIC, mlflow_runs, run
+from mlops.assembly import assemble
+from mlops.frameworks import get_framework
+
+SHOWN = {"sklearn": "accuracy", "spacy": "ents_f"}
 
 
-@pytest.mark.parametrize("framework", ["sklearn"])
-def test_generated_repo_passes_make_check(set_up_repo, framework):
+@pytest.mark.parametrize("framework", ["sklearn", "spacy"])
+def test_generated_repo_passes_make_check(set_up_repo, tmp_path, framework):
     repo = set_up_repo(framework)
-    result = run(["make", "check"], repo)
+    config_before = (repo / "config.cfg").read_bytes() if framework == "spacy" else None
+    summary = tmp_path / "summary.md"
+    result = run(["make", "check"], repo, env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert "check: all passed" in result.stdout
-    assert (repo / "outputs" / "metrics.json").is_file()
+
+    # The smoke run ran the assembled script: byte for byte what `mlops assemble` gives and the job stages.
+    staged = (repo / "build/smoke/train.py").read_text(encoding="utf-8")
+    base = (repo / "train.py").read_text(encoding="utf-8")
+    assert staged == assemble(base, get_framework(framework)).text != base
+
+    metrics = json.loads((repo / "outputs" / "metrics.json").read_text())
+    assert (repo / "outputs" / "confusion_matrix.png").read_bytes().startswith(PNG_MAGIC)
+    model = repo / get_framework(framework).model_output
+    if framework == "spacy":
+        assert "--training.max_epochs 1" in result.stdout
+        assert (repo / "config.cfg").read_bytes() == config_before  # never edited for the quick run
+        assert {"config.cfg", "meta.json", "ner", "tok2vec"} <= {p.name for p in model.iterdir()}
+        assert json.loads((model / "meta.json").read_text())["pipeline"] == ["tok2vec", "ner"]
+    else:
+        assert model.is_file() and model.stat().st_size > 0
+    shown = SHOWN[framework]
+    assert f"| {shown} | {metrics[shown]} |" in summary.read_text()
+
+    latest = max(mlflow_runs(repo), key=lambda path: path.stat().st_mtime)
+    assert float((latest / "metrics" / shown).read_text().split()[1]) == metrics[shown]
+    assert (latest / "artifacts" / "confusion_matrix.png").is_file()

@@ -3,10 +3,23 @@
 import json
 from pathlib import Path
 
+from mlops.frameworks import get_framework
 from mlops.validation import validate_project
 
 ROOT = Path(__file__).resolve().parents[1]
-ACCURACY_FLOOR = 0.8
+{%- if cookiecutter.framework == 'spacy' %}
+# One epoch on the synthetic forms already finds most entities; the full run in Azure goes further.
+METRIC, FLOOR = "ents_f", 0.5
+{%- else %}
+METRIC, FLOOR = "accuracy", 0.8
+{%- endif %}
+FRAMEWORK = "{{ cookiecutter.framework }}"
+
+
+def smoke_outputs() -> Path:
+    outputs = ROOT / "outputs"
+    assert (outputs / "metrics.json").is_file(), "no outputs/metrics.json: run `make smoke-train` first"
+    return outputs
 
 
 def test_configs_are_valid():
@@ -14,8 +27,21 @@ def test_configs_are_valid():
     assert not report.errors, "\n".join(map(str, report.errors))
 
 
-def test_smoke_model_beats_the_accuracy_floor():
-    metrics_file = ROOT / "outputs" / "metrics.json"
-    assert metrics_file.is_file(), "no outputs/metrics.json: run `make smoke-train` first"
-    metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
-    assert metrics["accuracy"] >= ACCURACY_FLOOR, metrics
+def test_smoke_model_beats_the_floor():
+    metrics = json.loads((smoke_outputs() / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics[METRIC] >= FLOOR, metrics
+
+
+def test_smoke_run_saved_the_model_and_a_performance_plot():
+    outputs = smoke_outputs()
+    assert (ROOT / get_framework(FRAMEWORK).model_output).exists()
+    assert list(outputs.glob("*.png")), "no performance plot in outputs/"
+{%- if cookiecutter.framework == 'spacy' %}
+
+
+def test_config_trains_until_patience_runs_out():
+    # The smoke run shortens training with --training.max_epochs 1; the file itself is never edited.
+    settings = [line.split("=", 1)[1].strip() for line in (ROOT / "config.cfg").read_text().splitlines()
+                if line.replace(" ", "").startswith("max_epochs=")]
+    assert settings == ["0"], settings
+{%- endif %}

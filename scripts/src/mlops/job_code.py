@@ -1,7 +1,8 @@
-"""Stage the code snapshot a training job runs: the training script and the ``local`` folders, nothing else.
+"""Stage the code snapshot a training job runs: the assembled training script and the ``local`` folders.
 
 The smoke run executes in this snapshot exactly as the Azure job does, so a data file that the
-experiment file forgot to list under ``local`` fails on the pull request, not in Azure.
+experiment file forgot to list under ``local`` fails on the pull request, not in Azure. The training
+script is staged assembled (see :mod:`mlops.assembly`): the pull request and Azure run the same bytes.
 """
 
 from __future__ import annotations
@@ -9,17 +10,25 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from mlops.assembly import assemble_file
+from mlops.frameworks import get_framework
 from mlops.project import Project
 
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "outputs")
 
 
-def stage_job_code(project: Project, destination: Path) -> Path:
-    """Copy the job's files to a fresh ``destination`` and return the staged training script."""
+def stage_job_code(project: Project, destination: Path, log=print) -> Path:
+    """Copy the job's files to a fresh ``destination`` and return the staged, assembled training script.
+
+    ``log`` receives the assembler's warnings (unknown section markers).
+    """
+    script = project.experiment["train"]["script"]
+    assembly = assemble_file(project.path(script), get_framework(project.experiment["framework"]), script)
+    for warning in assembly.warnings:
+        log(str(warning))
     if destination.exists():
         shutil.rmtree(destination)
     destination.mkdir(parents=True)
-    script = project.experiment["train"]["script"]
     items = [script, *project.experiment.get("local", [])]
     for relative in items:
         source, target = project.path(relative), destination / relative
@@ -28,4 +37,5 @@ def stage_job_code(project: Project, destination: Path) -> Path:
             shutil.copytree(source, target, ignore=IGNORED, dirs_exist_ok=True)
         else:
             shutil.copy2(source, target)
+    (destination / script).write_text(assembly.text, encoding="utf-8")
     return destination / script

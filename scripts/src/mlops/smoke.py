@@ -42,6 +42,7 @@ class SmokeResult:
     outputs: Path
     metrics: dict[str, Any]
     seconds: float
+    plots: list[Path]
 
 
 def training_arguments(args: dict[str, Any]) -> list[str]:
@@ -96,6 +97,13 @@ def isolated_environment() -> dict[str, str]:
     return env
 
 
+def smoke_environment(project: Project) -> dict[str, str]:
+    """The isolated environment, with MLflow kept local: the repo's ``mlruns/`` file store, never a service."""
+    env = {k: v for k, v in isolated_environment().items() if not k.startswith(("MLFLOW_", "AZUREML_"))}
+    env["MLFLOW_TRACKING_URI"] = (project.root / "mlruns").as_uri()
+    return env
+
+
 def missing_package_error(module: str, script_name: str, line: int | None, spec_file: str) -> MlopsError:
     """The error for a module the runtime lacks: which module, and the file and package that fix it."""
     package = DISTRIBUTIONS.get(module, module)
@@ -113,20 +121,22 @@ def run_smoke_training(project: Project, log=print) -> SmokeResult:
         raise MlopsError(str(error.findings[0])) from None
     python = ensure_environment(spec, log=log)
     code_dir = project.root / "build" / "smoke"
-    script = stage_job_code(project, code_dir)
+    script = stage_job_code(project, code_dir, log=log)
     script_name = project.experiment["train"]["script"]
     imports = dict(imported_modules(script))
     local = {p.stem for p in code_dir.iterdir()}
     wanted = [m for m in imports if m not in local and m not in sys.stdlib_module_names]
+    written = dict(imported_modules(project.training_script))  # lines in the base file, not the assembled one
     for module in missing_modules(python, wanted, code_dir):
-        raise missing_package_error(module, script_name, imports[module], spec_file)
+        where = script_name if module in written else f"{script_name} (a section `mlops assemble` fills in)"
+        raise missing_package_error(module, where, written.get(module), spec_file)
 
     timeout = project.experiment.get("smoke", {}).get("timeout_seconds", 300)
     command = [str(python), script.name, *smoke_arguments(project)]
     log(f"Smoke training: {script_name} {' '.join(command[2:])}")
     started = time.monotonic()
     try:
-        result = subprocess.run(command, cwd=script.parent, env=isolated_environment(), timeout=timeout,
+        result = subprocess.run(command, cwd=script.parent, env=smoke_environment(project), timeout=timeout,
                                 stderr=subprocess.PIPE, text=True)
     except subprocess.TimeoutExpired:
         raise MlopsError(f"{script_name} ran longer than smoke.timeout_seconds ({timeout} s): "
@@ -147,4 +157,5 @@ def run_smoke_training(project: Project, log=print) -> SmokeResult:
         shutil.copytree(staged_outputs, outputs)
     metrics_file = outputs / "metrics.json"
     metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
-    return SmokeResult(outputs=outputs, metrics=metrics, seconds=seconds)
+    plots = sorted(outputs.glob("*.png")) if outputs.is_dir() else []
+    return SmokeResult(outputs=outputs, metrics=metrics, seconds=seconds, plots=plots)

@@ -8,6 +8,7 @@ validate`` starts in a fraction of a second.
 COMMANDS = {
     "validate": "validate",
     "smoke-train": "smoke_train",
+    "assemble": "assemble",
     "bootstrap-oidc": "bootstrap_oidc",
     "doctor": "doctor",
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mlops.assembly import check_script
 from mlops.documents import Document
 from mlops.findings import Finding, dotted
 from mlops.runtime_spec import SpecError, load_runtime_spec
@@ -23,6 +24,7 @@ def cross_checks(root: Path, experiment_name: str, documents: dict[str, Document
             findings += error.findings
         else:
             findings += _python_version(root, spec_path, spec.python)
+    findings += _script_sections(root, experiment.data["train"]["script"])
     name = compute.data["compute_node_name"]
     if len(name) > CREATE_COMPUTE_MAX:
         line, col = compute.position(("compute_node_name",))
@@ -61,6 +63,18 @@ def _missing_paths(root: Path, file: str, experiment: Document) -> list[Finding]
             findings.append(Finding(file, line, col, dotted(path),
                                     f"{relative!r} is not a {what} in the repo: create it or fix the path"))
     return findings
+
+
+def _script_sections(root: Path, script: str) -> list[Finding]:
+    """The base training script's ``#=====`` sections: the author's three present, no marker repeated."""
+    path = root / script
+    if path.suffix != ".py" or not path.is_file():
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return [Finding(script, 1, 1, "", f"cannot be read as UTF-8 text: {error}")]
+    return check_script(text, script)
 
 
 def _kind(input_type: str) -> str:

@@ -1,0 +1,40 @@
+"""Markdown summaries of a run for GitHub Actions' job page (the file named by ``GITHUB_STEP_SUMMARY``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+
+def metrics_table(title: str, metrics: dict[str, Any], notes: list[str] = ()) -> str:
+    """A markdown section: a heading, a two-column table of the metrics, then one line per note."""
+    lines = [f"### {title}", ""]
+    if metrics:
+        lines += ["| metric | value |", "|---|---:|"]
+        lines += [f"| {_cell(name)} | {_cell(_format(value))} |" for name, value in metrics.items()]
+    else:
+        lines.append("No metrics were written (outputs/metrics.json is missing).")
+    lines += ["", *notes] if notes else []
+    return "\n".join(lines) + "\n\n"
+
+
+def append_step_summary(markdown: str, environ: dict[str, str] = os.environ) -> Path | None:
+    """Append ``markdown`` to the step summary file when running in GitHub Actions; return the file or None."""
+    target = environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return None
+    path = Path(target)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(markdown)
+    return path
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, float):
+        return str(round(value, 4))
+    return str(value)
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")

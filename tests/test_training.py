@@ -1,0 +1,72 @@
+"""Training as a team runs it: base scripts assembled, smoke-trained, tracked with MLflow, plotted and summarised."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import PNG_MAGIC, bake, mlflow_runs, mlops
+
+# A base train.py as the reference document describes it: only the three author sections, data read
+# from a `local` folder by relative path, no command line, a regression (so the other plot).
+REFERENCE_BASE = '''\
+#=====set experiment and model name
+EXPERIMENT_NAME = "iris-petal-width"
+MODEL_NAME = "iris-petal-width-model"
+
+#=====import data
+import pandas as pd
+
+data = pd.read_csv("data/iris.csv")
+
+#=====custom training code
+from sklearn.linear_model import LinearRegression
+from sklearn.metrics import mean_absolute_error, r2_score
+from sklearn.model_selection import train_test_split
+
+x = data[["sepal_length", "sepal_width", "petal_length"]]
+x_train, x_test, y_train, y_test = train_test_split(x, data["petal_width"], test_size=0.3, random_state=0)
+model = LinearRegression().fit(x_train, y_train)
+predictions = model.predict(x_test)
+metrics = {"r2": round(float(r2_score(y_test, predictions)), 4),
+           "mae": round(float(mean_absolute_error(y_test, predictions)), 4)}
+'''
+
+
+def test_a_reference_base_file_assembles_smoke_trains_and_produces_everything(tmp_path):
+    repo = bake(tmp_path, experiment="petal-width")
+    (repo / "train.py").write_text(REFERENCE_BASE)
+    summary = tmp_path / "summary.md"
+    result = mlops("smoke-train", cwd=repo, env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    metrics = json.loads((repo / "outputs/metrics.json").read_text())
+    assert set(metrics) == {"r2", "mae"} and metrics["r2"] > 0.8
+    assert (repo / "outputs/predicted_vs_actual.png").read_bytes().startswith(PNG_MAGIC)
+    assert not (repo / "outputs/confusion_matrix.png").exists()
+    assert (repo / "outputs/model.joblib").stat().st_size > 0
+    assert "plot: outputs/predicted_vs_actual.png" in result.stdout
+    text = summary.read_text()
+    assert "| metric | value |" in text and f"| r2 | {metrics['r2']} |" in text
+    [mlflow_run] = mlflow_runs(repo)
+    assert (mlflow_run / "tags" / "model_name").read_text() == "iris-petal-width-model"
+    assert (mlflow_run / "artifacts" / "model.joblib").is_file()
+
+
+def test_a_base_file_missing_an_author_section_fails_validation_naming_it(tmp_path):
+    repo = bake(tmp_path)
+    base = (repo / "train.py").read_text()
+    (repo / "train.py").write_text(base.replace("#=====import data\n", ""))
+    validated = mlops("validate", cwd=repo)
+    assert validated.returncode == 1
+    assert "train.py:1:1: no '#=====import data' section" in validated.stdout
+    smoke = mlops("smoke-train", cwd=repo)
+    assert smoke.returncode == 1 and "no '#=====import data' section" in smoke.stderr
+
+
+def test_the_shipped_forms_are_what_the_corpus_script_writes(tmp_path):
+    repo = bake(tmp_path, framework="spacy")
+    subprocess.run([sys.executable, "data/make_forms.py", "--out", str(tmp_path / "again")], cwd=repo, check=True,
+                   capture_output=True)
+    for split in ("train", "dev"):
+        assert (tmp_path / "again" / f"{split}.jsonl").read_bytes() == (repo / f"data/forms/{split}.jsonl").read_bytes()
