@@ -9,6 +9,7 @@ once the model is loaded.
 
 from __future__ import annotations
 
+import json
 import threading
 from contextlib import asynccontextmanager
 from typing import Literal
@@ -59,10 +60,13 @@ async def lifespan(_: FastAPI):
     yield
 
 
+# Answers arrive through tojson into raw ''' strings: quotes and backslashes in them are data, not code.
+MODEL_NAME = json.loads(r'''{{ cookiecutter.model_name | tojson }}''')
+DESCRIPTION = json.loads(r'''{{ cookiecutter.description | tojson }}''')
+
 api = FastAPI(
-    title="{{ cookiecutter.model_name }}",
-    description="{{ cookiecutter.description | replace('"', "'") }} The body of POST /predict is also the body of "
-                "the Azure ML endpoint's /score.",
+    title=MODEL_NAME,
+    description=f"{DESCRIPTION} The body of POST /predict is also the body of the Azure ML endpoint's /score.",
     lifespan=lifespan,
 )
 ERRORS = {status: {"model": ErrorBody, "description": text} for status, text in {

@@ -12,10 +12,10 @@ import signal
 import socket
 import subprocess
 import time
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterator
 
 import httpx
 
@@ -99,10 +99,8 @@ def stop(server: RunningServer, grace: float = 10.0) -> None:
     """Stop every process of the server's group (TERM, then KILL after ``grace`` s) and wait for its port to close."""
     process = server.process
     _signal_group(process.pid, signal.SIGTERM)
-    try:
+    with suppress(subprocess.TimeoutExpired):
         process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        pass
     _signal_group(process.pid, signal.SIGKILL)
     process.wait()
     deadline = time.monotonic() + grace
@@ -131,10 +129,8 @@ def _group_alive(pgid: int) -> bool:
 
 
 def _signal_group(pgid: int, sig: int) -> None:
-    try:
+    with suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def log_tail(path: Path, lines: int = 20) -> str:

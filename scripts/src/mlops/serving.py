@@ -49,8 +49,10 @@ class Adapter:
 
 
 ADAPTERS = {
-    "app": Adapter("app", "FastAPI app (serving/app.py) under uvicorn", "serve", APP_PACKAGES, "/health", "/predict", False),
-    "score": Adapter("score", "Azure ML score.py under azmlinfsrv", "score", INFERENCE_SERVER_PACKAGES, "/", "/score", True),
+    "app": Adapter("app", "FastAPI app (serving/app.py) under uvicorn", "serve", APP_PACKAGES,
+                   "/health", "/predict", all_interfaces=False),
+    "score": Adapter("score", "Azure ML score.py under azmlinfsrv", "score", INFERENCE_SERVER_PACKAGES,
+                     "/", "/score", all_interfaces=True),
 }
 
 
