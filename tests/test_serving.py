@@ -164,6 +164,20 @@ def test_failed_checks_still_stop_both_servers(repo_copy):
     assert_nothing_left(started_servers(result.stdout))
 
 
+def test_stopping_api_test_midway_stops_its_server(trained_repo):
+    process = subprocess.Popen([str(BIN / "mlops"), "api-test", "--adapter", "score"], cwd=trained_repo,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = ""
+    for line in process.stdout:
+        output += line
+        if "started process group" in line:
+            break
+    process.terminate()
+    output += process.communicate(timeout=30)[0]
+    assert process.returncode == 130, output
+    assert_nothing_left(started_servers(output))
+
+
 def test_a_model_that_fails_to_load_is_reported_and_its_server_stopped(repo_copy):
     (repo_copy / "outputs" / "model.joblib").write_bytes(b"not a model")
     result = mlops("-C", str(repo_copy), "api-test", "--adapter", "app", cwd=repo_copy)

@@ -50,6 +50,7 @@ def _load_model() -> None:
     location = contract.model_dir()
     try:
         state.model = predictor.load(location)
+        contract.freeze_loaded_objects()
     except Exception as error:  # any failure is reported by /health, never a crash loop
         state.failure = f"could not load the model from {location}: {type(error).__name__}: {error}"
 

@@ -7,6 +7,7 @@ Framework code lives in the predictor module; nothing here imports a model libra
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from pathlib import Path
@@ -49,6 +50,16 @@ class InputError(Exception):
 def model_dir() -> Path:
     """Where the model is: ``$AZUREML_MODEL_DIR`` (set by Azure ML and by ``mlops serve``), else ../outputs."""
     return Path(os.environ.get("AZUREML_MODEL_DIR") or HERE.parent / "outputs")
+
+
+def freeze_loaded_objects() -> None:
+    """Hide everything loaded so far (the model, the libraries) from the garbage collector.
+
+    The model lives as long as the process, yet every full collection would scan it again: freezing
+    after the load removes those multi-millisecond pauses from the latency tail.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def example(items_field: str) -> str:

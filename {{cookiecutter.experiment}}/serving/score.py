@@ -23,6 +23,7 @@ def init():
     """Load the model from ``$AZUREML_MODEL_DIR`` once per worker."""
     global model
     model = predictor.load(contract.model_dir())
+    contract.freeze_loaded_objects()
 
 
 @rawhttp

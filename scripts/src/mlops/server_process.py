@@ -62,8 +62,8 @@ def running_server(launch: Launch, log_file: Path, *, ready_timeout: float = 60.
         process = subprocess.Popen(launch.command, cwd=launch.cwd, env=launch.env, stdout=output,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         server = RunningServer(launch, process, log_file)
-        log(f"{launch.adapter.name}: started process group {process.pid} on port {launch.port}")
         try:
+            log(f"{launch.adapter.name}: started process group {process.pid} on port {launch.port}")
             wait_until_ready(server, ready_timeout)
             server.ready_seconds = time.monotonic() - started
             yield server

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 HELP = "start the FastAPI app and score.py on a free local port, send good and bad requests, check each answer"
@@ -25,6 +26,8 @@ def run(args) -> int:
     from mlops.server_process import free_port, running_server
     from mlops.serving import ADAPTERS, load_sample_request, plan_launch, resolve_model, serving_python
 
+    # A stop request (CI cancelling the job, `timeout`) unwinds like Ctrl-C, so each server is still stopped.
+    signal.signal(signal.SIGTERM, _stop_requested)
     project = load_project(args.project_dir)
     model = resolve_model(project, args.model)
     sample, items = load_sample_request(project)
@@ -50,3 +53,7 @@ def run(args) -> int:
     if failed:
         raise MlopsError(f"{failed} answer(s) were wrong (see FAIL above): fix serving/ and run `mlops api-test` again")
     return 0
+
+
+def _stop_requested(signum, frame) -> None:
+    raise KeyboardInterrupt
