@@ -22,10 +22,12 @@ COMMON_FILES = {
     ".env.example", ".gitattributes", ".gitignore", ".python-version", "Makefile", "README.md",
     "azure-compute-config.json", "azure-config.json", "environment/conda.yaml",
     "tests/test_experiment.py", "train.py",
+    "serving/app.py", "serving/score.py", "serving/contract.py", "serving/sample-request.json",
 }
 FRAMEWORK_FILES = {
-    "sklearn": {"data/iris.csv"},
-    "spacy": {"config.cfg", "data/make_forms.py", "data/forms/train.jsonl", "data/forms/dev.jsonl"},
+    "sklearn": {"data/iris.csv", "serving/sklearn_predictor.py"},
+    "spacy": {"config.cfg", "data/make_forms.py", "data/forms/train.jsonl", "data/forms/dev.jsonl",
+              "serving/spacy_predictor.py"},
 }
 
 

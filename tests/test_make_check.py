@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -42,3 +43,6 @@ def test_generated_repo_passes_make_check(set_up_repo, tmp_path, framework):
     latest = max(mlflow_runs(repo), key=lambda path: path.stat().st_mtime)
     assert float((latest / "metrics" / shown).read_text().split()[1]) == metrics[shown]
     assert (latest / "artifacts" / "confusion_matrix.png").is_file()
+    for adapter in ("app", "score"):
+        assert f"api-test {adapter}: started process group" in result.stdout
+        assert re.search(rf"api-test {adapter}: (\d+) of \1 answers right; server stopped", result.stdout)

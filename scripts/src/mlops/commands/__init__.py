@@ -11,4 +11,6 @@ COMMANDS = {
     "assemble": "assemble",
     "bootstrap-oidc": "bootstrap_oidc",
     "doctor": "doctor",
+    "serve": "serve",
+    "api-test": "api_test",
 }

@@ -1,0 +1,44 @@
+"""mlops serve: run the model server in the foreground, on this machine only unless told otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HELP = "serve the model: the FastAPI app under uvicorn, or score.py under azmlinfsrv (--adapter score)"
+
+
+def add_arguments(parser) -> None:
+    """Options as in the original uvicorn workflow: --host, --port, --reload; plus the model and the adapter."""
+    parser.add_argument("--adapter", choices=("app", "score"), default="app",
+                        help="app: serving/app.py under uvicorn (default); score: serving/score.py under Azure ML's "
+                             "azmlinfsrv, as the online endpoint runs it")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="interface to listen on (default 127.0.0.1; 0.0.0.0 exposes it to the network). "
+                             "azmlinfsrv always listens on all interfaces")
+    parser.add_argument("--port", type=int, default=None, help="port (default 8000 for app, 5001 for score)")
+    parser.add_argument("--reload", action="store_true",
+                        help="restart on changes under serving/ (app only; never in production)")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="model file or folder to serve (default: outputs/ from the last smoke run)")
+
+
+def run(args) -> int:
+    """Build or reuse the adapter's environment, then replace this process with the server."""
+    from mlops.errors import UsageError
+    from mlops.project import load_project
+    from mlops.serving import ADAPTERS, exec_server, plan_launch, resolve_model, serving_python
+
+    adapter = ADAPTERS[args.adapter]
+    if args.reload and adapter.name != "app":
+        raise UsageError("--reload works with --adapter app only: azmlinfsrv has no reload")
+    if adapter.all_interfaces and args.host != "127.0.0.1":
+        raise UsageError("--host does not apply to --adapter score: azmlinfsrv always listens on 0.0.0.0")
+    project = load_project(args.project_dir)
+    model = resolve_model(project, args.model)
+    python = serving_python(project, adapter)
+    port = args.port or (8000 if adapter.name == "app" else 5001)
+    launch = plan_launch(project, adapter, python, host=args.host, port=port, model=model, reload=args.reload)
+    print(f"Serving {model} with the {adapter.title} at {launch.base_url}{adapter.predict_path}"
+          + (f" (docs: {launch.base_url}/docs)" if adapter.name == "app" else " (listening on all interfaces)"))
+    exec_server(launch)
+    return 0

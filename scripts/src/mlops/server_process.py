@@ -1,0 +1,150 @@
+"""Run a model server as a child process: start it, wait until it is ready, and always stop all of it.
+
+The server gets its own session (process group), so stopping it reaches every process it started
+(gunicorn's workers, uvicorn's reloader) and nothing else. Stopping is in a ``finally``: a failed
+check, an exception or Ctrl-C still leaves no process running and no port listening.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from mlops.errors import MlopsError
+from mlops.serving import Launch
+
+
+@dataclass
+class RunningServer:
+    """A started server: its process, where to reach it and how long it took to answer ready."""
+
+    launch: Launch
+    process: subprocess.Popen
+    log_file: Path
+    ready_seconds: float = 0.0
+
+    @property
+    def base_url(self) -> str:
+        """The server's address on this machine."""
+        return self.launch.base_url
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def port_is_listening(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether something accepts connections on ``host:port``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host, port)) == 0
+
+
+@contextmanager
+def running_server(launch: Launch, log_file: Path, *, ready_timeout: float = 60.0,
+                   log=print) -> Iterator[RunningServer]:
+    """Start ``launch``, wait for its health route to say ready, yield it, then stop its whole process group."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_file, "wb") as output:
+        started = time.monotonic()
+        process = subprocess.Popen(launch.command, cwd=launch.cwd, env=launch.env, stdout=output,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        server = RunningServer(launch, process, log_file)
+        try:
+            log(f"{launch.adapter.name}: started process group {process.pid} on port {launch.port}")
+            wait_until_ready(server, ready_timeout)
+            server.ready_seconds = time.monotonic() - started
+            yield server
+        finally:
+            stop(server)
+
+
+def wait_until_ready(server: RunningServer, timeout: float) -> None:
+    """Poll the health route until it answers 200; fail early if the process dies or reports a failed load."""
+    url = server.base_url + server.launch.adapter.health_path
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if server.process.poll() is not None:
+                raise MlopsError(f"the {server.launch.adapter.name} server exited with code "
+                                 f"{server.process.returncode} before it was ready:\n{log_tail(server.log_file)}")
+            try:
+                answer = client.get(url)
+            except httpx.TransportError:
+                time.sleep(0.05)
+                continue
+            if answer.status_code == 200:
+                return
+            if answer.status_code == 503 and _json(answer).get("status") == "failed":
+                raise MlopsError(f"the {server.launch.adapter.name} server is up but not ready: "
+                                 f"{_json(answer).get('detail')}")
+            time.sleep(0.05)
+    raise MlopsError(f"the {server.launch.adapter.name} server was not ready within {timeout:.0f} s "
+                     f"(GET {url}):\n{log_tail(server.log_file)}")
+
+
+def stop(server: RunningServer, grace: float = 10.0) -> None:
+    """Stop every process of the server's group (TERM, then KILL after ``grace`` s) and wait for its port to close."""
+    process = server.process
+    _signal_group(process.pid, signal.SIGTERM)
+    with suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=grace)
+    _signal_group(process.pid, signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + grace
+    while _group_alive(process.pid) or port_is_listening(server.launch.port):
+        if time.monotonic() > deadline:
+            raise MlopsError(f"the {server.launch.adapter.name} server (process group {process.pid}) did not stop: "
+                             f"port {server.launch.port} is still in use")
+        time.sleep(0.05)
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live processes of process group ``pgid`` (Linux /proc; empty where /proc is missing)."""
+    members = []
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(entry.parent.name))
+    return members
+
+
+def _group_alive(pgid: int) -> bool:
+    return bool(group_members(pgid))
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    """The last lines of a server log, to show why it failed."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
+
+
+def _json(answer: httpx.Response) -> dict:
+    try:
+        data = answer.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,237 @@
+"""The predictor behind both adapters, served for real: every bad request gets its 4xx and a message,
+``mlops api-test`` passes on a fresh repo and, when it fails, leaves no process and no port behind."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import BIN, mlops
+from mlops.project import load_project
+from mlops.server_process import free_port, group_members, port_is_listening, running_server
+from mlops.serving import ADAPTERS, plan_launch, resolve_model, serving_python
+
+FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+ROW = dict(zip(FEATURES, [5.1, 3.5, 1.4, 0.2], strict=True))
+
+
+@pytest.fixture(scope="module")
+def trained_repo(set_up_repo):
+    """The shared sklearn repo with a smoke model in outputs/."""
+    repo = set_up_repo("sklearn")
+    if not (repo / "outputs" / "model.joblib").is_file():
+        mlops("smoke-train", cwd=repo, check=True)
+    return repo
+
+
+@pytest.fixture(scope="module", params=["app", "score"])
+def server(request, trained_repo, tmp_path_factory):
+    """Each adapter, started for real on a free port, serving the smoke model; stopped after the module."""
+    project = load_project(trained_repo)
+    adapter = ADAPTERS[request.param]
+    python = serving_python(project, adapter, log=lambda _: None)
+    port = free_port("0.0.0.0" if adapter.all_interfaces else "127.0.0.1")
+    launch = plan_launch(project, adapter, python, host="127.0.0.1", port=port,
+                         model=resolve_model(project, None))
+    log_file = tmp_path_factory.mktemp("logs") / f"{adapter.name}.log"
+    with running_server(launch, log_file, log=lambda _: None) as running:
+        yield running, adapter
+
+
+def post(server, body: bytes | str, headers: dict | None = None) -> httpx.Response:
+    running, adapter = server
+    content = body.encode() if isinstance(body, str) else body
+    return httpx.post(running.base_url + adapter.predict_path, content=content, timeout=30,
+                      headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def test_good_request_gets_one_prediction_per_row(server):
+    rows = [ROW, {**ROW, "petal_length": 6.0, "petal_width": 2.5}]
+    answer = post(server, json.dumps({"rows": rows}))
+    assert answer.status_code == 200, answer.text
+    predictions = answer.json()["predictions"]
+    assert len(predictions) == 2
+    assert predictions[0]["prediction"] == "setosa"
+    assert set(predictions[1]["probabilities"]) == {"setosa", "versicolor", "virginica"}
+    assert sum(predictions[1]["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
+
+
+BAD_REQUESTS = {
+    "malformed-json": ('{"rows": [{"sepal_length": 5.1,', 400, "invalid_json", "not valid JSON"),
+    "empty-body": ("", 400, "empty_body", "body is empty"),
+    "not-an-object": (json.dumps([ROW]), 422, "wrong_shape", "must be a JSON object"),
+    "wrong-field": (json.dumps({"data": [ROW]}), 422, "invalid_input", "rows: Field required"),
+    "rows-not-a-list": (json.dumps({"rows": {"a": 1}}), 422, "invalid_input", "rows: Input should be a valid"),
+    "row-not-an-object": (json.dumps({"rows": [[5.1, 3.5, 1.4, 0.2]]}), 422, "invalid_input", "rows[0]"),
+    "text-instead-of-number": (json.dumps({"rows": [{**ROW, "petal_width": "wide"}]}), 422, "invalid_input",
+                               "rows[0].petal_width: Input should be a valid number"),
+    "boolean-instead-of-number": (json.dumps({"rows": [{**ROW, "petal_width": True}]}), 422, "invalid_input",
+                                  "rows[0].petal_width"),
+    "not-a-finite-number": (('{"rows": [{"sepal_length": NaN, "sepal_width": 1, "petal_length": 1, '
+                             '"petal_width": 1}]}'), 422, "invalid_input",
+                            "rows[0].sepal_length: Input should be a finite number"),
+    "missing-feature": (json.dumps({"rows": [{k: v for k, v in ROW.items() if k != "sepal_width"}]}), 422,
+                        "wrong_features", "missing features: sepal_width"),
+    "unknown-feature": (json.dumps({"rows": [{**ROW, "colour": 1.0}]}), 422, "wrong_features",
+                        "unknown features: colour"),
+    "empty-rows": (json.dumps({"rows": []}), 422, "empty_input", "rows is empty"),
+    "too-many-rows": (json.dumps({"rows": [ROW] * 1001}), 413, "too_many_rows", "the limit is 1000"),
+    "oversized-body": (json.dumps({"rows": [ROW]}) + " " * 1_048_576, 413, "body_too_large",
+                       "the limit is 1048576 bytes"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_REQUESTS, ids=list(BAD_REQUESTS))
+def test_bad_request_gets_a_4xx_that_says_what_to_send(server, case):
+    body, status, code, words = BAD_REQUESTS[case]
+    answer = post(server, body)
+    assert answer.status_code == status, answer.text
+    assert answer.json()["error"] == code
+    detail = answer.json()["detail"]
+    assert words in detail
+    if status in (400, 422) and code != "wrong_features":
+        assert '{"rows": [{"sepal_length": 5.1' in detail, "the message shows a body to send instead"
+
+
+def test_oversized_body_is_refused_from_its_declared_length_without_a_hang(server):
+    """A client that declares a huge body but sends little must get its 413 at once, not wait for the rest."""
+    running, adapter = server
+    request = (f"POST {adapter.predict_path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+               f"Content-Length: 50000000\r\n\r\n{{").encode()
+    with socket.create_connection(("127.0.0.1", running.launch.port), timeout=10) as connection:
+        connection.sendall(request)
+        reply = connection.recv(65536).decode(errors="replace")
+    assert reply.split()[1] == "413", reply[:300]
+
+
+def test_health_says_live_and_ready(server):
+    running, adapter = server
+    answer = httpx.get(running.base_url + adapter.health_path, timeout=5)
+    assert answer.status_code == 200
+    if adapter.name == "app":
+        assert answer.json() == {"live": True, "ready": True, "status": "ready", "detail": ""}
+
+
+def test_docs_show_typed_models_with_examples(server):
+    running, adapter = server
+    if adapter.name != "app":
+        pytest.skip("azmlinfsrv has no /docs")
+    spec = httpx.get(running.base_url + "/openapi.json", timeout=5).json()
+    operation = spec["paths"]["/predict"]["post"]
+    body = operation["requestBody"]["content"]["application/json"]
+    assert body["schema"]["title"] == "PredictRequest" and body["example"]["rows"][0] == ROW
+    assert {"200", "400", "413", "422", "503"} <= set(operation["responses"])
+    assert spec["components"]["schemas"]["PredictResponse"]["examples"]
+    assert httpx.get(running.base_url + "/docs", timeout=5).status_code == 200
+
+
+def started_servers(output: str) -> list[tuple[int, int]]:
+    """(process group, port) of every server api-test says it started."""
+    return [(int(g), int(p)) for g, p in re.findall(r"started process group (\d+) on port (\d+)", output)]
+
+
+def assert_nothing_left(servers: list[tuple[int, int]]) -> None:
+    assert servers, "api-test printed no started server"
+    for group, port in servers:
+        assert group_members(group) == [], f"processes of group {group} survived"
+        assert not port_is_listening(port), f"port {port} is still listening"
+
+
+@pytest.fixture
+def repo_copy(trained_repo, tmp_path):
+    """A copy of the trained repo's files (not its .venv), to break without harming the shared one."""
+    copy = tmp_path / "copy"
+    shutil.copytree(trained_repo, copy, ignore=shutil.ignore_patterns(".venv", "build"))
+    return copy
+
+
+def test_failed_checks_still_stop_both_servers(repo_copy):
+    sample = repo_copy / "serving" / "sample-request.json"
+    sample.write_text(json.dumps({"rows": [{**ROW, "colour": 1}]}))
+    result = mlops("-C", str(repo_copy), "api-test", cwd=repo_copy)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAIL 422 sample request" in result.stdout
+    assert "answer(s) were wrong" in result.stderr and "Traceback" not in result.stderr
+    assert_nothing_left(started_servers(result.stdout))
+
+
+def test_stopping_api_test_midway_stops_its_server(trained_repo):
+    process = subprocess.Popen([str(BIN / "mlops"), "api-test", "--adapter", "score"], cwd=trained_repo,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = ""
+    for line in process.stdout:
+        output += line
+        if "started process group" in line:
+            break
+    process.terminate()
+    output += process.communicate(timeout=30)[0]
+    assert process.returncode == 130, output
+    assert_nothing_left(started_servers(output))
+
+
+def test_a_model_that_fails_to_load_is_reported_and_its_server_stopped(repo_copy):
+    (repo_copy / "outputs" / "model.joblib").write_bytes(b"not a model")
+    result = mlops("-C", str(repo_copy), "api-test", "--adapter", "app", cwd=repo_copy)
+    assert result.returncode == 1
+    assert "could not load the model" in result.stderr and "Traceback" not in result.stderr
+    assert_nothing_left(started_servers(result.stdout))
+
+
+def listening_addresses(port: int) -> list[str]:
+    """The IPv4 addresses with a socket listening on ``port``, read from /proc/net/tcp."""
+    found = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:
+            found.append(".".join(str(b) for b in reversed(bytes.fromhex(address))))
+    return found
+
+
+def test_serve_runs_on_loopback_until_stopped(trained_repo):
+    port = free_port()
+    process = subprocess.Popen([str(BIN / "mlops"), "serve", "--port", str(port)], cwd=trained_repo,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        answer = httpx.post(f"http://127.0.0.1:{port}/predict", json={"rows": [ROW]}, timeout=10)
+        assert answer.json()["predictions"][0]["prediction"] == "setosa"
+        assert listening_addresses(port) == ["127.0.0.1"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)
+    assert group_members(process.pid) == [] and not port_is_listening(port)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--adapter", "score", "--reload"], "--reload works with --adapter app only"),
+    (["--adapter", "score", "--host", "0.0.0.0"], "azmlinfsrv always listens on 0.0.0.0"),
+    (["--model", "no/such/model.joblib"], "--model no/such/model.joblib: no such file or folder"),
+])
+def test_serve_refuses_bad_options_in_one_line(trained_repo, args, message):
+    result = mlops("serve", *args, cwd=trained_repo)
+    assert result.returncode != 0 and message in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_serve_without_a_smoke_model_says_what_to_run(repo_copy):
+    shutil.rmtree(repo_copy / "outputs")
+    result = mlops("-C", str(repo_copy), "serve", cwd=repo_copy)
+    assert result.returncode == 1
+    assert "outputs/ holds no model: run `mlops smoke-train` first" in result.stderr
+

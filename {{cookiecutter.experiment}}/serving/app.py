@@ -1,0 +1,114 @@
+"""The local HTTP adapter: a FastAPI app, ``api``, serving the predictor (``uvicorn app:api`` in serving/).
+
+``mlops serve`` runs it; ``mlops api-test`` starts it and checks every answer. The body of
+``POST /predict`` is the body Azure ML's ``/score`` receives through ``score.py``: both hand the
+raw bytes to :func:`contract.parse`, so a request is accepted or refused the same way by both.
+The model loads in a background thread: ``/health`` answers at once (live) and says ready only
+once the model is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from contextlib import asynccontextmanager
+from typing import Literal
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+
+import contract
+import {{ cookiecutter.framework }}_predictor as predictor
+
+
+class Health(BaseModel):
+    """Liveness and readiness in one answer: 200 once the model is loaded, 503 before or if loading failed."""
+
+    live: bool = True
+    ready: bool
+    status: Literal["loading", "ready", "failed"]
+    detail: str = ""
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx and 503 answer: a stable code and a sentence saying what to send instead."""
+
+    error: str
+    detail: str
+
+
+class _State:
+    model = None
+    failure = ""
+
+
+state = _State()
+
+
+def _load_model() -> None:
+    location = contract.model_dir()
+    try:
+        state.model = predictor.load(location)
+        contract.freeze_loaded_objects()
+    except Exception as error:  # any failure is reported by /health, never a crash loop
+        state.failure = f"could not load the model from {location}: {type(error).__name__}: {error}"
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI):
+    threading.Thread(target=_load_model, name="load-model", daemon=True).start()
+    yield
+
+
+# Answers arrive through tojson into raw ''' strings: quotes and backslashes in them are data, not code.
+MODEL_NAME = json.loads(r'''{{ cookiecutter.model_name | tojson }}''')
+DESCRIPTION = json.loads(r'''{{ cookiecutter.description | tojson }}''')
+
+api = FastAPI(
+    title=MODEL_NAME,
+    description=f"{DESCRIPTION} The body of POST /predict is also the body of the Azure ML endpoint's /score.",
+    lifespan=lifespan,
+)
+ERRORS = {status: {"model": ErrorBody, "description": text} for status, text in {
+    400: "Malformed JSON or an empty body", 413: "Body or row count over the limit",
+    422: "Wrong shape, type or features", 503: "The model is not loaded yet"}.items()}
+REQUEST_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": predictor.PredictRequest.model_json_schema(),
+    "example": contract.SAMPLE_REQUEST}}}}
+
+
+def _error(error: contract.InputError) -> JSONResponse:
+    return JSONResponse(error.body(), status_code=error.status)
+
+
+@api.get("/health", response_model=Health, responses={503: {"model": Health, "description": "Not ready"}})
+def health() -> JSONResponse:
+    """Live whenever the process answers; ready once the model is loaded."""
+    if state.model is not None:
+        return JSONResponse({"live": True, "ready": True, "status": "ready", "detail": ""})
+    status = "failed" if state.failure else "loading"
+    return JSONResponse({"live": True, "ready": False, "status": status,
+                         "detail": state.failure or "the model is loading"}, status_code=503)
+
+
+@api.post("/predict", response_model=predictor.PredictResponse, responses=ERRORS, openapi_extra=REQUEST_BODY)
+async def predict(request: Request) -> Response:
+    """Predict for every item of the request; the body is read up to the size limit, then validated."""
+    try:
+        contract.check_declared_size(request.headers.get("content-length"))
+        chunks = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > contract.MAX_BODY_BYTES:
+                raise contract.too_large()
+            chunks.append(chunk)
+        if state.model is None:
+            raise contract.InputError(503, "not_ready", state.failure or "the model is still loading: retry when "
+                                      "GET /health says ready")
+        payload = contract.parse(b"".join(chunks), predictor.PredictRequest, predictor.ITEMS)
+        result = predictor.predict(state.model, payload)
+    except contract.InputError as error:
+        return _error(error)
+    return Response(result.model_dump_json(), media_type="application/json")

@@ -1,0 +1,42 @@
+"""The Azure ML adapter: ``init()`` loads the model, ``run()`` answers ``POST /score``.
+
+Azure ML's inference server (``azmlinfsrv``) runs this file, in Azure and under
+``mlops serve --adapter score``. ``run`` takes the raw request (``@rawhttp``) so that a bad body
+gets the same 4xx and message as the local FastAPI app, instead of the server's generic 500.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from azureml_inference_server_http.api.aml_request import rawhttp  # noqa: E402
+from azureml_inference_server_http.api.aml_response import AMLResponse  # noqa: E402
+
+import contract  # noqa: E402
+import {{ cookiecutter.framework }}_predictor as predictor  # noqa: E402
+
+model = None
+
+
+def init():
+    """Load the model from ``$AZUREML_MODEL_DIR`` once per worker."""
+    global model
+    model = predictor.load(contract.model_dir())
+    contract.freeze_loaded_objects()
+
+
+@rawhttp
+def run(request):
+    """Validate the raw body with the shared contract and predict; every refusal is a 4xx with a hint."""
+    if request.method != "POST":
+        return AMLResponse({"error": "method_not_allowed", "detail": "send POST /score with a JSON body"}, 405,
+                           json_str=True)
+    try:
+        contract.check_declared_size(request.content_length)
+        body = contract.read_limited(iter(lambda: request.stream.read(65536), b""))
+        payload = contract.parse(body, predictor.PredictRequest, predictor.ITEMS)
+        result = predictor.predict(model, payload)
+    except contract.InputError as error:
+        return AMLResponse(error.body(), error.status, json_str=True)
+    return AMLResponse(result.model_dump_json(), 200, {"Content-Type": "application/json"})
