@@ -233,5 +233,42 @@ def test_serve_without_a_smoke_model_says_what_to_run(repo_copy):
     shutil.rmtree(repo_copy / "outputs")
     result = mlops("-C", str(repo_copy), "serve", cwd=repo_copy)
     assert result.returncode == 1
-    assert "outputs/ holds no model: run `mlops smoke-train` first" in result.stderr
+    assert "outputs/model.joblib is missing: run `mlops smoke-train` first" in result.stderr
 
+
+
+RULER_MODEL = """
+import sys, spacy
+nlp = spacy.blank("en")
+ruler = nlp.add_pipe("entity_ruler")
+ruler.add_patterns([{"label": "NAME", "pattern": [{"LOWER": "fatima"}, {"LOWER": "khan"}]},
+                    {"label": "CITY", "pattern": "Springfield"}])
+nlp.to_disk(sys.argv[1])
+"""
+
+
+@pytest.mark.parametrize("adapter_name", ["app", "score"])
+def test_spacy_predictor_returns_each_texts_entities_with_offsets(set_up_repo, tmp_path, adapter_name):
+    """A tiny blank pipeline with an entity ruler, saved with nlp.to_disk, served for real by each adapter."""
+    project = load_project(set_up_repo("spacy"))
+    adapter = ADAPTERS[adapter_name]
+    python = serving_python(project, adapter, log=lambda _: None)
+    model = tmp_path / "outputs" / "model"
+    model.parent.mkdir()
+    subprocess.run([str(python), "-c", RULER_MODEL, str(model)], check=True)
+    port = free_port("0.0.0.0" if adapter.all_interfaces else "127.0.0.1")
+    launch = plan_launch(project, adapter, python, host="127.0.0.1", port=port, model=tmp_path / "outputs")
+    with running_server(launch, tmp_path / "server.log", log=lambda _: None) as server:
+        url = server.base_url + adapter.predict_path
+        texts = ["Fatima Khan moved to Springfield.", "", "No entities here."]
+        answer = httpx.post(url, json={"texts": texts}, timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"predictions": [
+            {"entities": [{"label": "NAME", "start": 0, "end": 11, "text": "Fatima Khan"},
+                          {"label": "CITY", "start": 21, "end": 32, "text": "Springfield"}]},
+            {"entities": []}, {"entities": []}]}
+        refused = httpx.post(url, json={"texts": ["fine", 7]}, timeout=30)
+        assert refused.status_code == 422
+        assert refused.json()["detail"].startswith("texts[1]: Input should be a valid string (got 7)")
+        empty = httpx.post(url, json={"texts": []}, timeout=30)
+        assert (empty.status_code, empty.json()["error"]) == (422, "empty_input")

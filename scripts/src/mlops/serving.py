@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import MlopsError
+from mlops.frameworks import get_framework
 from mlops.project import Project
 from mlops.runtime_env import ensure_environment
 from mlops.runtime_spec import SpecError, load_runtime_spec
@@ -24,7 +25,6 @@ from mlops.smoke import isolated_environment
 SERVING_DIR = "serving"
 SCORING_SCRIPT = "score.py"
 SAMPLE_REQUEST = f"{SERVING_DIR}/sample-request.json"
-MODEL_DIR = "outputs"
 
 # The server packages, pinned once: added to the runtime spec to build each adapter's environment.
 APP_PACKAGES = ("fastapi==0.165.0", "uvicorn==0.54.0", "httptools==0.9.0",
@@ -90,15 +90,16 @@ def server_environment(model: Path, limits: dict[str, int]) -> dict[str, str]:
 
 
 def resolve_model(project: Project, given: Path | None) -> Path:
-    """The model to serve: ``given``, else the last smoke run's ``outputs/``; refuse a path that is not there."""
+    """The model to serve: ``given``, else what the last smoke run saved; refuse a path that is not there."""
     if given is not None:
         path = given if given.is_absolute() else Path.cwd() / given
         if not path.exists():
             raise MlopsError(f"--model {given}: no such file or folder: pass the model file or the folder holding it")
         return path.resolve()
-    path = project.path(MODEL_DIR)
-    if not path.is_dir() or not any(path.iterdir()):
-        raise MlopsError(f"{MODEL_DIR}/ holds no model: run `mlops smoke-train` first, or pass --model PATH")
+    saved = get_framework(project.experiment["framework"]).model_output
+    path = project.path(saved)
+    if not path.exists():
+        raise MlopsError(f"{saved} is missing: run `mlops smoke-train` first, or pass --model PATH")
     return path
 
 

@@ -13,7 +13,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--adapter", choices=("app", "score", "all"), default="all",
                         help="which server to test (default: both)")
     parser.add_argument("--model", type=Path, default=None,
-                        help="model file or folder to serve (default: outputs/ from the last smoke run)")
+                        help="model file or folder to serve (default: the last smoke run's, under outputs/)")
 
 
 def run(args) -> int:

@@ -19,7 +19,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--reload", action="store_true",
                         help="restart on changes under serving/ (app only; never in production)")
     parser.add_argument("--model", type=Path, default=None,
-                        help="model file or folder to serve (default: outputs/ from the last smoke run)")
+                        help="model file or folder to serve (default: the last smoke run's, under outputs/)")
 
 
 def run(args) -> int:
