@@ -225,6 +225,10 @@ def test_readme_asks_for_every_secret_and_environment_the_workflows_use(generate
     assert used == AZURE_SECRETS | {"`production`"}
     missing = [name for name in used if name not in readme]
     assert not missing, f"README.md never asks for {missing}"
+    row = next(line for line in readme.splitlines() if line.startswith("| `.github/workflows/pr.yml`"))
+    pr_steps = [step["run"] for _, step in steps(load(generated / ".github" / "workflows" / "pr.yml")) if "run" in step]
+    listed = [command for command in re.findall(r"`(make [a-z-]+)`", row) if command != "make check"]
+    assert listed == pr_steps, "README.md's pr.yml row must list pr.yml's steps"
 
 
 # --- no drift between the pull-request workflow and `make check` -----------------------------------
