@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import BIN, TEMPLATE, bake, run
+from conftest import BIN, TEMPLATE, bake, mlops, run
 
 FRAMEWORKS = json.loads((TEMPLATE / "cookiecutter.json").read_text())["framework"]
 PINNED_USES = re.compile(r"^\s*(?:- )?uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
@@ -225,6 +225,24 @@ def test_readme_asks_for_every_secret_and_environment_the_workflows_use(generate
     assert used == AZURE_SECRETS | {"`production`"}
     missing = [name for name in used if name not in readme]
     assert not missing, f"README.md never asks for {missing}"
+    row = next(line for line in readme.splitlines() if line.startswith("| `.github/workflows/pr.yml`"))
+    pr_steps = [step["run"] for _, step in steps(load(generated / ".github" / "workflows" / "pr.yml")) if "run" in step]
+    listed = [command for command in re.findall(r"`(make [a-z-]+)`", row) if command != "make check"]
+    assert listed == pr_steps, "README.md's pr.yml row must list pr.yml's steps"
+
+
+def test_bootstrap_trusts_exactly_the_subjects_doctor_finds_in_the_shipped_workflows(generated, tmp_path):
+    """The federated credentials `mlops bootstrap-oidc` creates let every login of deploy.yml through."""
+    script = mlops("bootstrap-oidc", "--repo", "acme/iris", "--subscription", "0" * 8 + "-0000-0000-0000-" + "0" * 12,
+                   cwd=generated, check=True).stdout
+    subjects = sorted(set(re.findall(r'"subject": "([^"]+)"', script)))
+    assert subjects == ["repo:acme/iris:environment:production", "repo:acme/iris:ref:refs/heads/main"]
+    credentials = tmp_path / "credentials.json"
+    credentials.write_text(json.dumps([{"name": f"c{i}", "issuer": "https://token.actions.githubusercontent.com",
+                                        "subject": s, "audiences": ["api://AzureADTokenExchange"]}
+                                       for i, s in enumerate(subjects)]))
+    doctor = mlops("doctor", "--repo", "acme/iris", "--credentials", str(credentials), cwd=generated, check=True)
+    assert "all well: 2 job(s) log in" in doctor.stdout
 
 
 # --- no drift between the pull-request workflow and `make check` -----------------------------------
