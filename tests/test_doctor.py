@@ -9,6 +9,7 @@ from pathlib import Path
 import cli_fakes
 import pytest
 
+from conftest import mlops
 from mlops.cli import main
 
 REPO = "contoso/iris-classifier"
@@ -229,3 +230,11 @@ def test_bad_input_gets_one_line(tmp_path, capsys):
     (root / ".github/workflows/deploy.yml").write_text("jobs: [\n")
     code, out = doctor(root, capsys)
     assert code == 1 and out.startswith("error: .github/workflows/deploy.yml:")
+
+
+def test_the_installed_command_explains_without_a_traceback(tmp_path):
+    result = mlops("doctor", "--explain", "AADSTS700016: Application with identifier 'x' was not found",
+                   cwd=tmp_path)
+    assert result.returncode == 0 and "AZURE_CLIENT_ID and AZURE_TENANT_ID secrets" in result.stdout
+    result = mlops("doctor", "--repo", "not a repo", "--credentials", "c.json", cwd=tmp_path)
+    assert result.returncode == 1 and result.stderr.startswith("error: ") and "Traceback" not in result.stderr
