@@ -9,6 +9,7 @@ from pathlib import Path
 import cli_fakes
 import pytest
 
+from conftest import mlops
 from mlops.cli import main
 
 REPO = "contoso/iris-classifier"
@@ -229,3 +230,34 @@ def test_bad_input_gets_one_line(tmp_path, capsys):
     (root / ".github/workflows/deploy.yml").write_text("jobs: [\n")
     code, out = doctor(root, capsys)
     assert code == 1 and out.startswith("error: .github/workflows/deploy.yml:")
+
+
+def test_the_installed_command_explains_without_a_traceback(tmp_path):
+    result = mlops("doctor", "--explain", "AADSTS700016: Application with identifier 'x' was not found",
+                   cwd=tmp_path)
+    assert result.returncode == 0 and "AZURE_CLIENT_ID and AZURE_TENANT_ID secrets" in result.stdout
+    result = mlops("doctor", "--repo", "not a repo", "--credentials", "c.json", cwd=tmp_path)
+    assert result.returncode == 1 and result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+
+
+def test_a_job_that_logs_in_without_all_the_login_secrets(tmp_path, capsys):
+    train, deploy = DEPLOY.split("  deploy:\n")
+    subscription = "      AZURE_SUBSCRIPTION_ID: ${{ secrets.AZURE_SUBSCRIPTION_ID }}\n"
+    lacking = train + "  deploy:\n" + deploy.replace(subscription, "")
+    root = make_repo(tmp_path, {"deploy.yml": lacking}, [credential(MAIN), credential(PRODUCTION)])
+    code, out = doctor(root, capsys)
+    assert code == 1
+    assert ("deploy.yml:23:3: jobs.deploy: job deploy logs in but never reads AZURE_SUBSCRIPTION_ID: pass it to "
+            "the step that talks to Azure (`env: AZURE_SUBSCRIPTION_ID: ${{ secrets.AZURE_SUBSCRIPTION_ID }}`)"
+            in out)
+    assert "job train logs in but never reads" not in out
+
+
+def test_the_azure_login_action_is_a_warning(tmp_path, capsys):
+    with_action = DEPLOY.replace("      - run: .venv/bin/mlops train",
+                                 "      - uses: azure/login@a457da9ea143d694b1b9c7c869ebb04ebe844ef5 # v2.3.0\n"
+                                 "      - run: .venv/bin/mlops train")
+    root = make_repo(tmp_path, {"deploy.yml": with_action}, [credential(MAIN), credential(PRODUCTION)])
+    code, out = doctor(root, capsys)
+    assert code == 0, out
+    assert "deploy.yml:11:3: warning: jobs.train: job train uses azure/login" in out and "AADSTS700024" in out

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import (
+    AzureAuthorityHosts,
     ClientAssertionCredential,
     ClientSecretCredential,
     DefaultAzureCredential,
@@ -170,14 +171,14 @@ def _authority_options(authority: str | None) -> dict[str, Any]:
     """Keyword arguments for an authority host other than public Azure.
 
     MSAL validates an authority it does not know by asking login.microsoftonline.com about it; a host
-    the user named explicitly (Azure Stack, a local test double) is trusted instead.
+    the user named explicitly that is not one of Azure's clouds (Azure Stack, a local test double) is
+    trusted instead, so the login never reaches a host nobody named.
     """
     if not authority:
         return {}
-    from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
-
+    known = {value for name, value in vars(AzureAuthorityHosts).items() if name.isupper()}
     host = authority.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
-    return {"authority": authority, "disable_instance_discovery": host not in WELL_KNOWN_AUTHORITY_HOSTS}
+    return {"authority": authority, "disable_instance_discovery": host not in known}
 
 
 def _github_oidc(environ: Mapping[str, str], options: dict[str, Any],

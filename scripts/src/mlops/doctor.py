@@ -10,7 +10,16 @@ import re
 from dataclasses import dataclass, field
 
 from mlops.findings import Finding
-from mlops.oidc import AUDIENCE, GITHUB_ISSUER, MAX_CREDENTIALS_PER_APP, FederatedCredential, LoginJob, Repo, Workflow
+from mlops.oidc import (
+    AUDIENCE,
+    GITHUB_ISSUER,
+    LOGIN_SECRETS,
+    MAX_CREDENTIALS_PER_APP,
+    FederatedCredential,
+    LoginJob,
+    Repo,
+    Workflow,
+)
 
 
 @dataclass
@@ -58,6 +67,19 @@ def diagnose(jobs: list[LoginJob], credentials: list[FederatedCredential], workf
                 f"job {job.job} logs in but lacks `permissions: id-token: write`: GitHub gives it no "
                 "ACTIONS_ID_TOKEN_REQUEST_URL, so the login fails before reaching Azure; add `id-token: "
                 "write` to this job's permissions (only to the jobs that log in)"))
+        missing = [name for name in LOGIN_SECRETS if name not in job.secrets]
+        if missing:
+            diagnosis.findings.append(Finding(
+                job.workflow, job.line, job.col, f"jobs.{job.job}",
+                f"job {job.job} logs in but never reads {', '.join(missing)}: pass "
+                f"{'them' if len(missing) > 1 else 'it'} to the step that talks to Azure (`env: "
+                f"{missing[0]}: ${{{{ secrets.{missing[0]} }}}}`)"))
+        if job.azure_login_action:
+            diagnosis.findings.append(Finding(
+                job.workflow, job.line, job.col, f"jobs.{job.job}",
+                f"job {job.job} uses azure/login: the Azure CLI session it opens cannot renew its token "
+                "(Azure/login#372), so a job longer than the token fails with AADSTS700024; drop it, the "
+                "toolkit's commands log in themselves with a fresh GitHub token each time", "warning"))
         for subject in job.subjects:
             problem = _subject_problem(job, subject, credentials)
             if problem is None:

@@ -22,7 +22,9 @@ from mlops.errors import MlopsError
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 AUDIENCE = "api://AzureADTokenExchange"
 MAX_CREDENTIALS_PER_APP = 20
-SECRETS = re.compile(r"secrets\.([A-Za-z_][A-Za-z0-9_]*)")
+# what a job reads from the repository's secrets or variables: `secrets.NAME`, `vars.NAME`
+SECRETS = re.compile(r"(?:secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)")
+LOGIN_SECRETS = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID")
 _REPO = re.compile(r"^([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)$")
 _REMOTE = re.compile(r"github\.com[:/]+([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 
@@ -97,6 +99,7 @@ class LoginJob:
     id_token_position: tuple[int, int]
     secrets: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    azure_login_action: bool = False
 
     @property
     def logs_in(self) -> bool:
@@ -144,7 +147,9 @@ def login_jobs(workflows: list[Workflow], repo: Repo, default_branch: str = "mai
             environment = _environment(job.get("environment"))
             login = LoginJob(workflow.relative, name, line, col, environment, [], _grants_id_token(permissions),
                              workflow.document.position(where, key=True),
-                             set(SECRETS.findall(json.dumps(job))))
+                             set(SECRETS.findall(json.dumps(job))),
+                             azure_login_action=any(str(step.get("uses", "")).lower().startswith("azure/login@")
+                                                    for step in job.get("steps") or [] if isinstance(step, dict)))
             if not login.logs_in:
                 continue
             login.subjects, login.notes = _subjects(repo, environment, triggers, default_branch)
