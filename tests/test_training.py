@@ -6,7 +6,9 @@ import json
 import subprocess
 import sys
 
-from conftest import PNG_MAGIC, bake, mlflow_runs, mlops
+from conftest import PNG_MAGIC, bake, mlflow_runs, mlops, run
+from mlops.runtime_env import ensure_environment
+from mlops.runtime_spec import load_runtime_spec
 
 # A base train.py as the reference document describes it: only the three author sections, data read
 # from a `local` folder by relative path, no command line, a regression (so the other plot).
@@ -70,3 +72,27 @@ def test_the_shipped_forms_are_what_the_corpus_script_writes(tmp_path):
                    capture_output=True)
     for split in ("train", "dev"):
         assert (tmp_path / "again" / f"{split}.jsonl").read_bytes() == (repo / f"data/forms/{split}.jsonl").read_bytes()
+
+
+def test_inside_an_azure_ml_job_the_script_logs_to_the_run_the_service_opened(tmp_path):
+    """Azure ML sets MLFLOW_TRACKING_URI and MLFLOW_RUN_ID; a file store stands in for the workspace here."""
+    repo = bake(tmp_path)
+    spec = load_runtime_spec(repo / "environment/conda.yaml", "environment/conda.yaml")
+    python = str(ensure_environment(spec, log=lambda *_: None))
+    workspace = (tmp_path / "workspace").as_uri()
+    opened = run([python, "-c", (
+        "import os, mlflow; os.environ['MLFLOW_ALLOW_FILE_STORE'] = 'true'; mlflow.set_tracking_uri(os.sys.argv[1]); "
+        "print(mlflow.MlflowClient().create_run(mlflow.create_experiment('job-experiment')).info.run_id)"), workspace],
+        repo)
+    run_id = opened.stdout.split()[-1]
+    assert mlops("assemble", "train.py", "-o", "job.py", cwd=repo).returncode == 0
+    job = run([python, "job.py", "--training_data", "data/iris.csv", "--n_estimators", "5"], repo,
+              env={"MLFLOW_TRACKING_URI": workspace, "MLFLOW_RUN_ID": run_id})
+    store = tmp_path / "workspace"
+    [run_dir] = [path for path in store.glob(f"*/{run_id}")]
+    experiments = {(meta.parent / "meta.yaml").read_text().split("name: ")[1].split()[0]
+                   for meta in store.glob("*/meta.yaml")}
+    assert experiments == {"job-experiment", "Default"}  # the script named no experiment of its own
+    assert (run_dir / "metrics" / "accuracy").is_file() and (run_dir / "params" / "n_estimators").is_file()
+    assert not any((run_dir / "artifacts").iterdir())  # Azure ML uploads ./outputs itself
+    assert not (repo / "mlruns").exists() and '"accuracy"' in job.stdout
