@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -127,8 +128,9 @@ def main() -> int:
     project = load_project(prepare_repo(args.repo))
     model = resolve_model(project, None)
     sample = json.loads(project.path("serving/sample-request.json").read_text())
-    print(f"model {model} ({(model / 'model.joblib').stat().st_size} bytes); {args.requests} single-row requests "
+    print(f"model {model} ({model.stat().st_size} bytes); {args.requests} single-row requests "
           f"at concurrency {args.concurrency}; one worker per server; loopback; medians of {args.rounds} rounds")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the start")
     pythons = {name: serving_python(project, adapter) for name, adapter in ADAPTERS.items()}
     logs = Path(tempfile.mkdtemp(prefix="bench-logs-"))
     runs: dict[str, list[dict]] = {name: [] for name in ADAPTERS}
@@ -151,6 +153,7 @@ def main() -> int:
         (f"cold start {app['cold']:.2f} s (target < {COLD_START_TARGET} s)", app["cold"] < COLD_START_TARGET),
         (f"a row in a batch of 100 costs {app['rps'] / app['rows100']:.3f}x a single-row call", True),
     ]
+    print(f"load average {os.getloadavg()[0]:.2f} at the end (other work on the machine skews every figure)")
     for text, met in verdicts:
         print(f"{'met ' if met else 'MISS'} {text}")
     return 0
