@@ -1,0 +1,36 @@
+"""What the Azure commands share: the project, its plan, and the one place an MLClient is built.
+
+The credential is chosen by ``mlops.credentials.get_credential`` (any azure-identity
+TokenCredential: GitHub OIDC in Actions, a service principal, or ``az login``); it is imported here,
+lazily, and nowhere in the Azure logic, which receives the client as a parameter.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from mlops.errors import MlopsError
+
+
+def load_plan(project_dir: Path) -> Any:
+    """Validate the project and write its plan to build/azureml/ (offline)."""
+    from mlops.azureml.plan import write_plan
+    from mlops.azureml.provenance import read_provenance
+    from mlops.project import load_project
+
+    project = load_project(project_dir)
+    env = dict(os.environ)
+    return write_plan(project, read_provenance(project.root, env), env)
+
+
+def connect(project: Any) -> Any:
+    """The MLClient for the project's workspace, logged in with the credential chooser's choice."""
+    from mlops.azureml.client import build_ml_client
+
+    try:
+        from mlops.credentials import get_credential
+    except ImportError:
+        raise MlopsError("this toolkit has no mlops.credentials module: update scripts/ from the template") from None
+    return build_ml_client(project, get_credential(), dict(os.environ))
