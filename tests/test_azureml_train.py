@@ -145,3 +145,15 @@ def test_train_command_prints_the_failure_and_writes_the_step_summary(repo, tmp_
     assert "**Failed:** training job iris-classifier-4242-1 ended Failed: out of memory" in text
     assert "[iris-classifier-4242-1](https://ml.azure.com/runs/iris-classifier-4242-1)" in text
     assert "| accuracy | 0.9737 |" in text and "`iris-classifier-model:1`" in text
+
+
+def test_train_without_a_subscription_fails_in_one_line_before_any_login(repo):
+    from conftest import mlops
+
+    env = {"AZURE_SUBSCRIPTION_ID": "", "GITHUB_ACTIONS": "", "ACTIONS_ID_TOKEN_REQUEST_URL": "",
+           "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "", "GITHUB_SHA": COMMIT}
+    result = mlops("train", cwd=repo, env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: AZURE_SUBSCRIPTION_ID is not set and azure-config.json has no subscription_id: export "
+        "AZURE_SUBSCRIPTION_ID (in GitHub: the secret of the same name)"]

@@ -49,7 +49,7 @@ def describe_plan(plan: Plan, state: dict[str, str] | None = None) -> list[Item]
         file_name = f"data-{name}.yml"
         registered = f"; registered from {spec['register_from']} when missing" if file_name in d else ""
         items.append(Item(
-            f"training input --{name}", spec["azure"],
+            f"training input --{name} (a data asset: a named, versioned copy of the data in Azure)", spec["azure"],
             state.get(file_name, "create if missing, else keep" if file_name in d else "read only"),
             f"the Azure job reads {spec['azure']}, the smoke run reads {spec['sample']}{registered}"))
     staged = sorted(p.relative_to(plan.path(docs.CODE_DIR)).as_posix()

@@ -11,8 +11,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mlops.errors import MlopsError
-
 
 def load_plan(project_dir: Path) -> Any:
     """Validate the project and write its plan to build/azureml/ (offline)."""
@@ -27,10 +25,9 @@ def load_plan(project_dir: Path) -> Any:
 
 def connect(project: Any) -> Any:
     """The MLClient for the project's workspace, logged in with the credential chooser's choice."""
-    from mlops.azureml.client import build_ml_client
+    from mlops.azureml.client import build_ml_client, workspace_coordinates
+    from mlops.credentials import get_credential
 
-    try:
-        from mlops.credentials import get_credential
-    except ImportError:
-        raise MlopsError("this toolkit has no mlops.credentials module: update scripts/ from the template") from None
-    return build_ml_client(project, get_credential(), dict(os.environ))
+    env = dict(os.environ)
+    workspace_coordinates(project, env)  # a missing subscription fails before any login is attempted
+    return build_ml_client(project, get_credential(), env)
