@@ -326,3 +326,23 @@ def test_deploy_without_the_scoring_script_says_which_file_is_missing(tmp_path):
     with pytest.raises(MlopsError, match="iris-classifier.yml: deploy: 'serving/score.py' does not exist"):
         release(repo, ws, COMMIT)
     assert ws.mutations == 0
+
+
+def test_a_failing_final_shift_puts_traffic_back_and_removes_the_new_deployment(repo):
+    ws = live(repo)
+    ws.transient["online_endpoints.begin_create_or_update"] = [503] * 10  # Azure stays unavailable
+    with pytest.raises(DeploymentFailed, match="ServiceUnavailable"):
+        run_deploy(repo, ws, NEXT_COMMIT)
+    ws.transient.clear()
+    assert_untouched(ws)
+
+
+def test_a_deployment_that_failed_mid_rollout_is_taken_out_of_traffic_before_it_is_replaced(canary_repo):
+    ws = live(canary_repo)
+    ws.crash_after = 3  # created, mirrored, then 10% canary: the process dies there
+    with pytest.raises(Crash):
+        run_deploy(canary_repo, ws, NEXT_COMMIT)
+    assert ws.traffic(ENDPOINT) == {OLD: 90, NEW: 10}
+    ws.deployments[ENDPOINT][NEW]._provisioning_state = "Failed"  # and then it breaks
+    run_deploy(canary_repo, ws, NEXT_COMMIT)
+    assert ws.traffic(ENDPOINT) == {NEW: 100} and list(ws.deployments[ENDPOINT]) == [NEW]

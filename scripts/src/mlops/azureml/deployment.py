@@ -117,6 +117,8 @@ def deploy(client: Any, release: Release, policy: RetryPolicy = DEFAULT_POLICY, 
     _make_room(client, release, existing, traffic, endpoint, policy, log)
     if new in existing and _state(existing[new]) in BAD_STATES:
         log(f"  {new} exists from an earlier attempt in state {existing[new].provisioning_state}: replacing it")
+        if traffic.get(new) or (endpoint.mirror_traffic or {}).get(new):
+            _set_traffic(client, name, baseline, {}, policy, log)
         _delete(client, name, new, policy, log)
     try:
         log(f"2/5 deployment {new} (model {release.deployment.model}), 0% of traffic")
@@ -132,9 +134,9 @@ def deploy(client: Any, release: Release, policy: RetryPolicy = DEFAULT_POLICY, 
             sleep(release.step_seconds)
             _check_ready(client, release, policy, log)
             _smoke(client, release, policy, log)
+        _set_traffic(client, name, {new: 100}, {}, policy, log)
     except Exception as error:  # whatever failed, traffic goes back and the new deployment goes
         raise _roll_back(client, release, baseline, error, policy, log) from None
-    _set_traffic(client, name, {new: 100}, {}, policy, log)
     return _finish(client, release, policy, log)
 
 
