@@ -26,16 +26,20 @@ def stage_job_code(project: Project, destination: Path, log=print) -> Path:
     assembly = assemble_file(project.path(script), get_framework(project.experiment["framework"]), script)
     for warning in assembly.warnings:
         log(str(warning))
+    stage_files(project.root, [script, *project.experiment.get("local", [])], destination)
+    (destination / script).write_text(assembly.text, encoding="utf-8")
+    return destination / script
+
+
+def stage_files(root: Path, items: list[str], destination: Path) -> None:
+    """Copy ``items`` (paths relative to ``root``) into a fresh ``destination``, keeping their layout."""
     if destination.exists():
         shutil.rmtree(destination)
     destination.mkdir(parents=True)
-    items = [script, *project.experiment.get("local", [])]
     for relative in items:
-        source, target = project.path(relative), destination / relative
+        source, target = root / relative, destination / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
             shutil.copytree(source, target, ignore=IGNORED, dirs_exist_ok=True)
         else:
             shutil.copy2(source, target)
-    (destination / script).write_text(assembly.text, encoding="utf-8")
-    return destination / script

@@ -13,4 +13,7 @@ COMMANDS = {
     "doctor": "doctor",
     "serve": "serve",
     "api-test": "api_test",
+    "plan": "plan",
+    "train": "train",
+    "deploy": "deploy",
 }

@@ -1,0 +1,163 @@
+"""``mlops plan``: write every Azure ML document of a release to ``build/azureml/`` and load it back.
+
+Offline and without credentials. Each file is CLI v2 YAML with its ``$schema`` and is loaded with
+azure-ai-ml's own loader, so a document Azure would refuse fails here, on the pull request. The
+loaders let a ``${{inputs.x}}`` that names no input pass, so that is checked separately.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlops.azureml import documents as docs
+from mlops.azureml.names import deployment_name, job_name
+from mlops.azureml.provenance import Provenance
+from mlops.errors import MlopsError
+from mlops.job_code import stage_files, stage_job_code
+from mlops.project import Project
+from mlops.runtime_spec import SpecError, load_runtime_spec
+
+PLAN_DIR = Path("build") / "azureml"
+BINDING = re.compile(r"\$\{\{\s*inputs\.([A-Za-z0-9_]+)\s*\}\}")
+PLACEHOLDER_COMMIT = "0000000"
+
+
+@dataclass
+class Plan:
+    """The written documents (file name -> dict), where they are, and the names they use."""
+
+    project: Project
+    provenance: Provenance
+    names: docs.Names
+    directory: Path
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def path(self, file_name: str) -> Path:
+        """Where one of the plan's files is."""
+        return self.directory / file_name
+
+    @property
+    def data_files(self) -> list[str]:
+        """The data asset documents, one per input registered from a local file."""
+        return sorted(name for name in self.documents if name.startswith("data-"))
+
+
+def environment_version(project: Project, packages: tuple[str, ...] = ()) -> str:
+    """The hash of the runtime spec, ``packages`` and the base image: a new version exactly when one changes."""
+    spec_file = project.experiment["dependencies"]
+    try:
+        spec = load_runtime_spec(project.path(spec_file), spec_file)
+    except SpecError as error:
+        raise MlopsError(str(error.findings[0])) from None
+    return spec.digest(extra=(*packages, f"image={project.experiment['image']}"))
+
+
+def serving_packages() -> tuple[str, ...]:
+    """What the deployment's environment adds to the runtime spec: Azure ML's inference server."""
+    from mlops.serving import INFERENCE_SERVER_PACKAGES
+
+    return INFERENCE_SERVER_PACKAGES
+
+
+def write_serving_conda(spec_path: Path, target: Path) -> None:
+    """The runtime spec with the inference server's packages added to its pip list."""
+    conda = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    for item in conda["dependencies"]:
+        if isinstance(item, dict) and "pip" in item:
+            item["pip"] = [*item["pip"], *serving_packages()]
+    target.write_text(yaml.safe_dump(conda, sort_keys=False), encoding="utf-8")
+
+
+def write_plan(project: Project, provenance: Provenance, env: dict[str, str],
+               directory: Path | None = None) -> Plan:
+    """Stage the code snapshots, write the YAML documents, and check each with the SDK's loader."""
+    directory = directory or project.root / PLAN_DIR
+    notes = []
+    commit = provenance.commit
+    if not commit:
+        notes.append(f"not a git checkout: names use the commit {PLACEHOLDER_COMMIT}")
+        commit = PLACEHOLDER_COMMIT
+    kubernetes = docs.is_kubernetes(project)
+    names = docs.Names(
+        job=job_name(project.experiment["experiment_name"], env, commit),
+        environment_version=environment_version(project),
+        serving_environment_version=environment_version(project, serving_packages()),
+        deployment=deployment_name(commit, project.experiment["service_name"], kubernetes),
+    )
+    tags = {**provenance.tags(), "git_commit": commit}
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    stage_job_code(project, directory / docs.CODE_DIR)
+    settings = docs.deploy_settings(project)
+    present = [item for item in settings["code"] if project.path(item).exists()]
+    stage_files(project.root, present, directory / docs.SCORING_DIR)
+    for missing in sorted(set(settings["code"]) - set(present)):
+        notes.append(f"{missing} does not exist yet: `mlops deploy` needs it (deploy.code in "
+                     f"{project.experiment_file.name})")
+    shutil.copy2(project.path(project.experiment["dependencies"]), directory / docs.CONDA_FILE)
+    write_serving_conda(project.path(project.experiment["dependencies"]), directory / docs.SERVING_CONDA_FILE)
+
+    documents = {
+        "compute.yml": docs.compute_document(project),
+        "environment.yml": docs.environment_document(project, names.environment_version),
+        "job.yml": docs.job_document(project, names, tags),
+        "model.yml": docs.model_document(project, names, tags),
+        "serving-environment.yml": docs.serving_environment_document(project, names.serving_environment_version),
+        "endpoint.yml": docs.endpoint_document(project),
+        "deployment.yml": docs.deployment_document(project, names, tags),
+    }
+    for input_name, spec in project.experiment.get("inputs", {}).items():
+        data = docs.data_document(input_name, spec)
+        if data:
+            data["path"] = os.path.relpath(project.path(data["path"]), directory)
+            documents[f"data-{input_name}.yml"] = data
+    for file_name, document in documents.items():
+        (directory / file_name).write_text(yaml.safe_dump(document, sort_keys=False, width=1000), encoding="utf-8")
+    plan = Plan(project, provenance, names, directory, documents, notes)
+    load_entities(plan)
+    check_bindings(documents["job.yml"], f"{directory.name}/job.yml")
+    return plan
+
+
+def load_entities(plan: Plan) -> dict[str, Any]:
+    """Each file loaded with its azure-ai-ml loader; a refusal becomes one line naming the file."""
+    entities = {}
+    for file_name in plan.documents:
+        loader = loader_of(file_name)
+        try:
+            entities[file_name] = loader(plan.path(file_name))
+        except Exception as error:  # the SDK raises marshmallow's and its own errors: all mean refused
+            detail = " ".join(str(error).split())[:400]
+            raise MlopsError(f"{plan.path(file_name)}: azure-ai-ml refuses it: {detail}") from None
+    return entities
+
+
+def loader_of(file_name: str) -> Any:
+    """The azure-ai-ml loader for one of the plan's files."""
+    import azure.ai.ml as sdk
+
+    if file_name.startswith("data-"):
+        return sdk.load_data
+    return {"compute.yml": sdk.load_compute, "environment.yml": sdk.load_environment, "job.yml": sdk.load_job,
+            "serving-environment.yml": sdk.load_environment,
+            "model.yml": sdk.load_model, "endpoint.yml": sdk.load_online_endpoint,
+            "deployment.yml": sdk.load_online_deployment}[file_name]
+
+
+def check_bindings(job: dict[str, Any], display: str) -> None:
+    """Refuse a ``${{inputs.x}}`` in the command that names no input of the job."""
+    declared = set(job.get("inputs", {}))
+    for name in BINDING.findall(job["command"]):
+        if name not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            raise MlopsError(f"{display}: command: {docs.binding(name)} names no input (inputs: {known}): "
+                             "add it under inputs: in the experiment file or remove it from the command")

@@ -1,0 +1,49 @@
+"""Markdown for the GitHub job summary (``GITHUB_STEP_SUMMARY``): links, metrics, endpoint and traffic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def append_step_summary(markdown: str, env: dict[str, str]) -> bool:
+    """Append ``markdown`` to the file GitHub Actions names; False when not running in Actions."""
+    target = env.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return False
+    with Path(target).open("a", encoding="utf-8") as handle:
+        handle.write(markdown.rstrip() + "\n\n")
+    return True
+
+
+def training_markdown(job_name: str, studio_url: str, metrics: dict[str, Any], model: str) -> str:
+    """The training job's link, its metrics as a table, and the registered model."""
+    job = f"[{job_name}]({studio_url})" if studio_url else job_name
+    lines = ["### Training in Azure ML", "", f"- Job: {job}"]
+    if model:
+        lines.append(f"- Registered model: `{model}`")
+    rows = [f"| {k} | {v} |" for k, v in metrics.items() if not isinstance(v, (dict, list))]
+    if rows:
+        lines += ["", "| metric | value |", "|---|---|", *rows]
+    return "\n".join(lines)
+
+
+def failure_markdown(title: str, message: str, link: str = "", log_tail: list[str] | None = None) -> str:
+    """What failed, the link to look into it, and the end of its log."""
+    lines = [f"### {title}", "", f"**Failed:** {message}"]
+    if link:
+        lines.append(f"- Details: [{link}]({link})")
+    if log_tail:
+        lines += ["", "```", *log_tail, "```"]
+    return "\n".join(lines)
+
+
+def deployment_markdown(endpoint: str, scoring_uri: str, deployment: str, model: str,
+                        traffic: dict[str, int], removed: list[str]) -> str:
+    """The endpoint URL, the new deployment, the traffic split and what was removed."""
+    shares = ", ".join(f"`{name}` {share}%" for name, share in traffic.items()) or "none"
+    lines = ["### Deployment to Azure ML", "", f"- Endpoint: `{endpoint}` at {scoring_uri}",
+             f"- New deployment: `{deployment}` serving `{model}`", f"- Traffic: {shares}"]
+    if removed:
+        lines.append(f"- Removed: {', '.join(f'`{name}`' for name in removed)}")
+    return "\n".join(lines)

@@ -1,0 +1,33 @@
+"""What the Azure commands share: the project, its plan, and the one place an MLClient is built.
+
+The credential is chosen by ``mlops.credentials.get_credential`` (any azure-identity
+TokenCredential: GitHub OIDC in Actions, a service principal, or ``az login``); it is imported here,
+lazily, and nowhere in the Azure logic, which receives the client as a parameter.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+
+def load_plan(project_dir: Path) -> Any:
+    """Validate the project and write its plan to build/azureml/ (offline)."""
+    from mlops.azureml.plan import write_plan
+    from mlops.azureml.provenance import read_provenance
+    from mlops.project import load_project
+
+    project = load_project(project_dir)
+    env = dict(os.environ)
+    return write_plan(project, read_provenance(project.root, env), env)
+
+
+def connect(project: Any) -> Any:
+    """The MLClient for the project's workspace, logged in with the credential chooser's choice."""
+    from mlops.azureml.client import build_ml_client, workspace_coordinates
+    from mlops.credentials import get_credential
+
+    env = dict(os.environ)
+    workspace_coordinates(project, env)  # a missing subscription fails before any login is attempted
+    return build_ml_client(project, get_credential(), env)
