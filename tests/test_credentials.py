@@ -104,33 +104,48 @@ def test_github_oidc_exchanges_a_github_id_token_at_entra_id(github, entra):
     assert jwt_claims(entra_id.assertions[0])["aud"] == "api://AzureADTokenExchange"
 
 
-def test_a_token_request_after_expiry_fetches_a_new_github_token(github, entra):
-    # GitHub tokens and Azure tokens that live 1 s: reusing the first assertion would
-    # fail with AADSTS700024, as a long job with `azure/login` does.
-    entra_id = entra(app={"subjects": [MAIN]}, expires_in=1)
-    token_service = github(MAIN, lifetime_seconds=1)
+@pytest.fixture
+def clock(monkeypatch):
+    """Move time forward without waiting: azure-identity and both doubles read ``time.time``."""
+    real = time.time
+    offset = [0.0]
+    monkeypatch.setattr(time, "time", lambda: real() + offset[0])
+
+    def advance(seconds: float) -> None:
+        offset[0] += seconds
+
+    return advance
+
+
+def test_a_token_request_after_expiry_fetches_a_new_github_token(github, entra, clock):
+    # An hour-long training job: GitHub ID tokens live 5 minutes, Azure tokens an hour. Reusing the
+    # first assertion after the hour would fail with AADSTS700024, as a long job with `azure/login` does.
+    entra_id = entra(app={"subjects": [MAIN]}, expires_in=3600)
+    token_service = github(MAIN, lifetime_seconds=300)
     credential = get_credential(actions_environ(token_service, entra_id))
     first = credential.get_token(SCOPE)
+    clock(60)
     assert credential.get_token(SCOPE).token == first.token  # cached while valid: no new GitHub token
     assert len(token_service.issued) == 1
 
-    time.sleep(1.2)
+    clock(3600)
     second = credential.get_token(SCOPE)
 
     assert second.token != first.token
     assert len(token_service.issued) == 2
     assert entra_id.assertions == token_service.issued  # the second exchange used the fresh token
+    assert jwt_claims(token_service.issued[1])["iat"] >= jwt_claims(token_service.issued[0])["exp"]
 
 
-def test_a_reused_expired_assertion_is_what_fails(github, entra):
+def test_a_reused_expired_assertion_is_what_fails(github, entra, clock):
     # The double must reject what a non-refreshing login would send, or the test above proves nothing.
     entra_id = entra(app={"subjects": [MAIN]})
-    token_service = github(MAIN, lifetime_seconds=1)
+    token_service = github(MAIN, lifetime_seconds=300)
     stale = ClientAssertionCredential(TENANT, CLIENT, lambda: token_service.issued[0],
                                       authority=entra_id.authority)
     token_service.handle("GET", "/?audience=api://AzureADTokenExchange",
                          {"Authorization": f"bearer {token_service.request_token}"}, "")
-    time.sleep(1.2)
+    clock(301)
     with pytest.raises(Exception, match="AADSTS700024"):
         stale.get_token(SCOPE)
 
@@ -269,3 +284,16 @@ def test_laptop_without_az_login_says_what_to_run(laptop):
         get_credential({}).get_token(SCOPE)
     message = str(failure.value)
     assert message.startswith("login (DefaultAzureCredential") and "run `az login`" in message
+
+
+def test_without_arguments_the_chooser_reads_the_dotenv_of_the_current_folder(tmp_path, monkeypatch, entra):
+    # What `mlops train` and `mlops deploy` do on a laptop: get_credential() with nothing passed.
+    entra_id = entra(app={"client_secret": "the-real-secret"})
+    write_env(tmp_path, f"AZURE_CLIENT_ID={CLIENT}\nAZURE_TENANT_ID={TENANT}\nAZURE_CLIENT_SECRET=the-real-secret\n")
+    monkeypatch.chdir(tmp_path)
+    for name in ("GITHUB_ACTIONS", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AZURE_AUTHORITY_HOST", entra_id.authority)
+    credential = get_credential()
+    assert isinstance(credential, ClientSecretCredential)
+    assert credential.get_token(SCOPE).token == entra_id.issued[0]

@@ -73,7 +73,7 @@ def diagnose(jobs: list[LoginJob], credentials: list[FederatedCredential], workf
                 job.workflow, job.line, job.col, f"jobs.{job.job}",
                 f"job {job.job} logs in but never reads {', '.join(missing)}: pass "
                 f"{'them' if len(missing) > 1 else 'it'} to the step that talks to Azure (`env: "
-                f"{missing[0]}: ${{{{ secrets.{missing[0]} }}}}`)"))
+                + missing[0] + ": ${{ secrets." + missing[0] + " }}`)"))
         if job.azure_login_action:
             diagnosis.findings.append(Finding(
                 job.workflow, job.line, job.col, f"jobs.{job.job}",
