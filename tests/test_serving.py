@@ -102,6 +102,21 @@ def test_bad_request_gets_a_4xx_that_says_what_to_send(server, case):
         assert '{"rows": [{"sepal_length": 5.1' in detail, "the message shows a body to send instead"
 
 
+def read_reply(connection: socket.socket) -> str:
+    """One whole HTTP response (headers and a Content-Length body) read from a raw socket."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += connection.recv(65536) or b"\r\n\r\n"
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+    while len(body) < length:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return (head + b"\r\n\r\n" + body).decode(errors="replace")
+
+
 def test_oversized_body_is_refused_from_its_declared_length_without_a_hang(server):
     """A client that declares a huge body but sends little must get its 413 at once, not wait for the rest."""
     running, adapter = server
@@ -109,8 +124,26 @@ def test_oversized_body_is_refused_from_its_declared_length_without_a_hang(serve
                f"Content-Length: 50000000\r\n\r\n{{").encode()
     with socket.create_connection(("127.0.0.1", running.launch.port), timeout=10) as connection:
         connection.sendall(request)
-        reply = connection.recv(65536).decode(errors="replace")
+        reply = read_reply(connection)
     assert reply.split()[1] == "413", reply[:300]
+
+
+def test_a_stalled_body_gets_a_408_and_the_app_keeps_serving(trained_repo, tmp_path):
+    project = load_project(trained_repo)
+    adapter = ADAPTERS["app"]
+    launch = plan_launch(project, adapter, serving_python(project, adapter, log=lambda _: None), host="127.0.0.1",
+                         port=free_port(), model=resolve_model(project, None))
+    launch.env["PREDICT_BODY_TIMEOUT_SECONDS"] = "1"
+    with running_server(launch, tmp_path / "app.log", log=lambda _: None) as running:
+        with socket.create_connection(("127.0.0.1", launch.port), timeout=10) as connection:
+            connection.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                               b"Content-Length: 100\r\n\r\n{\"rows\": [")
+            started = time.monotonic()
+            reply = read_reply(connection)
+        assert reply.split()[1] == "408" and "did not arrive within 1 s" in reply, reply
+        assert time.monotonic() - started < 8  # the 1 s limit, not a hang
+        answer = httpx.post(running.base_url + "/predict", json={"rows": [ROW]}, timeout=10)
+        assert answer.status_code == 200
 
 
 def test_health_says_live_and_ready(server):
@@ -129,7 +162,7 @@ def test_docs_show_typed_models_with_examples(server):
     operation = spec["paths"]["/predict"]["post"]
     body = operation["requestBody"]["content"]["application/json"]
     assert body["schema"]["title"] == "PredictRequest" and body["example"]["rows"][0] == ROW
-    assert {"200", "400", "413", "422", "503"} <= set(operation["responses"])
+    assert {"200", "400", "408", "413", "422", "503"} <= set(operation["responses"])
     assert spec["components"]["schemas"]["PredictResponse"]["examples"]
     assert httpx.get(running.base_url + "/docs", timeout=5).status_code == 200
 

@@ -9,6 +9,7 @@ once the model is loaded.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from contextlib import asynccontextmanager
@@ -71,8 +72,9 @@ api = FastAPI(
     lifespan=lifespan,
 )
 ERRORS = {status: {"model": ErrorBody, "description": text} for status, text in {
-    400: "Malformed JSON or an empty body", 413: "Body or row count over the limit",
-    422: "Wrong shape, type or features", 503: "The model is not loaded yet"}.items()}
+    400: "Malformed JSON or an empty body", 408: "The body stopped arriving",
+    413: "Body or item count over the limit", 422: "Wrong shape, type or features",
+    503: "The model is not loaded yet"}.items()}
 REQUEST_BODY = {"requestBody": {"required": True, "content": {"application/json": {
     "schema": predictor.PredictRequest.model_json_schema(),
     "example": contract.SAMPLE_REQUEST}}}}
@@ -80,6 +82,21 @@ REQUEST_BODY = {"requestBody": {"required": True, "content": {"application/json"
 
 def _error(error: contract.InputError) -> JSONResponse:
     return JSONResponse(error.body(), status_code=error.status)
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, refused once it passes the size limit or stalls past the time limit (a slow client never hangs)."""
+    chunks, size = [], 0
+    try:
+        async with asyncio.timeout(contract.BODY_TIMEOUT_SECONDS):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > contract.MAX_BODY_BYTES:
+                    raise contract.too_large()
+                chunks.append(chunk)
+    except TimeoutError:
+        raise contract.body_timeout() from None
+    return b"".join(chunks)
 
 
 @api.get("/health", response_model=Health, responses={503: {"model": Health, "description": "Not ready"}})
@@ -97,17 +114,11 @@ async def predict(request: Request) -> Response:
     """Predict for every item of the request; the body is read up to the size limit, then validated."""
     try:
         contract.check_declared_size(request.headers.get("content-length"))
-        chunks = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > contract.MAX_BODY_BYTES:
-                raise contract.too_large()
-            chunks.append(chunk)
+        body = await _read_body(request)
         if state.model is None:
             raise contract.InputError(503, "not_ready", state.failure or "the model is still loading: retry when "
                                       "GET /health says ready")
-        payload = contract.parse(b"".join(chunks), predictor.PredictRequest, predictor.ITEMS)
+        payload = contract.parse(body, predictor.PredictRequest, predictor.ITEMS)
         result = predictor.predict(state.model, payload)
     except contract.InputError as error:
         return _error(error)

@@ -31,6 +31,7 @@ def _limit(name: str, default: int) -> int:
 
 MAX_ROWS = _limit("PREDICT_MAX_ROWS", 1000)
 MAX_BODY_BYTES = _limit("PREDICT_MAX_BODY_BYTES", 1_048_576)
+BODY_TIMEOUT_SECONDS = _limit("PREDICT_BODY_TIMEOUT_SECONDS", 10)
 
 
 class InputError(Exception):
@@ -80,6 +81,13 @@ def too_large(size: int | None = None) -> InputError:
     return InputError(413, "body_too_large",
                       f"the request body is {seen}; the limit is {MAX_BODY_BYTES} bytes (PREDICT_MAX_BODY_BYTES): "
                       "split the input into smaller requests")
+
+
+def body_timeout() -> InputError:
+    """The error for a body that stops arriving before its declared end."""
+    return InputError(408, "body_timeout",
+                      f"the request body did not arrive within {BODY_TIMEOUT_SECONDS} s "
+                      "(PREDICT_BODY_TIMEOUT_SECONDS): send the whole body with a correct Content-Length")
 
 
 def read_limited(chunks: Iterable[bytes]) -> bytes:
