@@ -183,13 +183,12 @@ class StaticCredential:
 
 
 def test_ml_client_uses_the_workspace_coordinates_and_any_credential(tmp_path):
-    from mlops.azureml.client import build_ml_client
+    from mlops.config import AzureConfig
     from mlops.errors import MlopsError
-    from mlops.project import load_project
 
-    project = load_project(baked_repo(tmp_path))
-    client = build_ml_client(project, StaticCredential(), {"AZURE_SUBSCRIPTION_ID": "1234"})
+    repo = baked_repo(tmp_path)
+    client = AzureConfig(repo, environ={"AZURE_SUBSCRIPTION_ID": "1234"}).ml_client(StaticCredential())
     assert (client.subscription_id, client.resource_group_name, client.workspace_name) == (
         "1234", "rg-iris-classifier", "mlw-iris-classifier")
-    with pytest.raises(MlopsError, match="AZURE_SUBSCRIPTION_ID is not set"):
-        build_ml_client(project, StaticCredential(), {})
+    with pytest.raises(MlopsError, match="subscription_id is not set: set AZURE_SUBSCRIPTION_ID"):
+        AzureConfig(repo, environ={}).ml_client(StaticCredential())

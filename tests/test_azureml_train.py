@@ -155,5 +155,5 @@ def test_train_without_a_subscription_fails_in_one_line_before_any_login(repo):
     result = mlops("train", cwd=repo, env=env)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "error: AZURE_SUBSCRIPTION_ID is not set and azure-config.json has no subscription_id: export "
-        "AZURE_SUBSCRIPTION_ID (in GitHub: the secret of the same name)"]
+        "error: AzureConfig: subscription_id is not set: set AZURE_SUBSCRIPTION_ID in .env (the GitHub secret "
+        "in Actions) or subscription_id in azure-config.json"]

@@ -25,9 +25,8 @@ def load_plan(project_dir: Path) -> Any:
 
 def connect(project: Any) -> Any:
     """The MLClient for the project's workspace, logged in with the credential chooser's choice."""
-    from mlops.azureml.client import build_ml_client, workspace_coordinates
-    from mlops.credentials import get_credential
+    from mlops.config import AzureConfig
 
-    env = dict(os.environ)
-    workspace_coordinates(project, env)  # a missing subscription fails before any login is attempted
-    return build_ml_client(project, get_credential(), env)
+    config = AzureConfig(project.root)
+    config.workspace  # noqa: B018 -- a missing subscription fails before any login is attempted
+    return config.ml_client()
