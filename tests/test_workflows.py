@@ -157,6 +157,15 @@ def test_every_workflow_is_hardened(github_dir):
             assert "${{" not in step.get("run", ""), f"{path.name}: {job_id} puts an expression in run:"
 
 
+def test_every_toolkit_command_a_workflow_runs_exists(github_dir):
+    from mlops.commands import COMMANDS
+
+    for path in workflows(github_dir):
+        for job_id, step in steps(load(path)):
+            for command in re.findall(r"\bmlops ([a-z-]+)", step.get("run", "")):
+                assert command in COMMANDS, f"{path.name}: {job_id} runs `mlops {command}`, which the toolkit lacks"
+
+
 def test_dependabot_keeps_the_actions_current(github_dir):
     config = yaml.safe_load((github_dir / "dependabot.yml").read_text())
     assert {"package-ecosystem": "github-actions", "directory": "/"}.items() <= config["updates"][0].items()
