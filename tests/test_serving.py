@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
@@ -144,6 +145,42 @@ def test_a_stalled_body_gets_a_408_and_the_app_keeps_serving(trained_repo, tmp_p
         assert time.monotonic() - started < 8  # the 1 s limit, not a hang
         answer = httpx.post(running.base_url + "/predict", json={"rows": [ROW]}, timeout=10)
         assert answer.status_code == 200
+
+
+def test_a_wrong_method_gets_a_405_in_the_same_error_shape(server):
+    running, adapter = server
+    answer = httpx.get(running.base_url + adapter.predict_path, timeout=10)
+    assert answer.status_code == 405
+    assert answer.json()["error"] == "method_not_allowed" and "send POST" in answer.json()["detail"]
+
+
+def test_predict_before_the_model_is_ready_is_a_503_with_the_reason(trained_repo, tmp_path):
+    project = load_project(trained_repo)
+    adapter = ADAPTERS["app"]
+    broken = tmp_path / "model.joblib"
+    broken.write_bytes(b"not a model")
+    launch = plan_launch(project, adapter, serving_python(project, adapter, log=lambda _: None), host="127.0.0.1",
+                         port=free_port(), model=broken)
+    process = subprocess.Popen(launch.command, cwd=launch.cwd, env=launch.env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline, health = time.monotonic() + 60, None
+        while time.monotonic() < deadline:
+            try:
+                health = httpx.get(launch.base_url + "/health", timeout=2)
+                if health.json()["status"] == "failed":
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        assert health is not None and health.status_code == 503
+        assert health.json()["live"] is True and health.json()["ready"] is False
+        answer = httpx.post(launch.base_url + "/predict", json={"rows": [ROW]}, timeout=10)
+        assert answer.status_code == 503 and answer.json()["error"] == "not_ready"
+        assert "could not load the model" in answer.json()["detail"]
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
 
 
 def test_health_says_live_and_ready(server):
