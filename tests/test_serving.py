@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from conftest import BIN, mlops
+from mlops.api_check import build_cases, run_checks
 from mlops.project import load_project
 from mlops.server_process import free_port, group_members, port_is_listening, running_server
 from mlops.serving import ADAPTERS, plan_launch, resolve_model, serving_python
@@ -342,3 +343,33 @@ def test_spacy_predictor_returns_each_texts_entities_with_offsets(set_up_repo, t
         assert refused.json()["detail"].startswith("texts[1]: Input should be a valid string (got 7)")
         empty = httpx.post(url, json={"texts": []}, timeout=30)
         assert (empty.status_code, empty.json()["error"]) == (422, "empty_input")
+
+
+def test_a_row_limit_the_body_limit_cannot_carry_expects_the_body_limit():
+    sample = {"rows": [ROW]}
+    cases = {c.name: c for c in build_cases(sample, "rows", {"max_rows": 1000, "max_body_bytes": 1024})}
+    assert cases["1001 items (limit 1000)"].error == "body_too_large"
+    cases = {c.name: c for c in build_cases(sample, "rows", {"max_rows": 3, "max_body_bytes": 4096})}
+    assert cases["4 items (limit 3)"].error == "too_many_rows"
+
+
+def test_the_checker_fails_a_500_a_bare_4xx_and_a_short_answer():
+    """The checker itself can fail: a server answering wrongly (here, through httpx's mock transport) is caught."""
+    def wrong_server(request: httpx.Request) -> httpx.Response:
+        body = request.content
+        if not body.strip():
+            return httpx.Response(500, json={"message": "internal error"})
+        if body.startswith(b"["):
+            return httpx.Response(422, json={"detail": "bad"})
+        if b'"rows": []' in body:
+            return httpx.Response(422, json={"error": "empty_input", "detail": "rows is empty"})
+        return httpx.Response(200, json={"predictions": [{"prediction": "setosa"}]})
+
+    sample = {"rows": [ROW, ROW]}
+    with httpx.Client(transport=httpx.MockTransport(wrong_server)) as client:
+        outcomes = {o.case.name: o for o in run_checks(client, "http://test/predict", sample, "rows",
+                                                       {"max_rows": 10, "max_body_bytes": 10_000})}
+    assert not outcomes["empty body"].passed and "expected 400" in outcomes["empty body"].detail
+    assert not outcomes["a list instead of an object"].passed
+    assert not outcomes["empty 'rows'"].passed  # a message too short to say what to send
+    assert not outcomes["sample request"].passed and "expected 2 predictions" in outcomes["sample request"].detail
