@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -35,18 +36,27 @@ def trained_repo(set_up_repo):
     return repo
 
 
-@pytest.fixture(scope="module", params=["app", "score"])
-def server(request, trained_repo, tmp_path_factory):
-    """Each adapter, started for real on a free port, serving the smoke model; stopped after the module."""
+@pytest.fixture(scope="module")
+def servers(trained_repo, tmp_path_factory):
+    """Both adapters, started for real on free ports, serving the smoke model; stopped after the module."""
     project = load_project(trained_repo)
-    adapter = ADAPTERS[request.param]
-    python = serving_python(project, adapter, log=lambda _: None)
-    port = free_port("0.0.0.0" if adapter.all_interfaces else "127.0.0.1")
-    launch = plan_launch(project, adapter, python, host="127.0.0.1", port=port,
-                         model=resolve_model(project, None))
-    log_file = tmp_path_factory.mktemp("logs") / f"{adapter.name}.log"
-    with running_server(launch, log_file, log=lambda _: None) as running:
-        yield running, adapter
+    logs = tmp_path_factory.mktemp("logs")
+    with ExitStack() as stack:
+        running = {}
+        for name, adapter in ADAPTERS.items():
+            python = serving_python(project, adapter, log=lambda _: None)
+            port = free_port("0.0.0.0" if adapter.all_interfaces else "127.0.0.1")
+            launch = plan_launch(project, adapter, python, host="127.0.0.1", port=port,
+                                 model=resolve_model(project, None))
+            running[name] = (stack.enter_context(running_server(launch, logs / f"{name}.log", log=lambda _: None)),
+                             adapter)
+        yield running
+
+
+@pytest.fixture(params=["app", "score"])
+def server(request, servers):
+    """One adapter's running server and its description."""
+    return servers[request.param]
 
 
 def post(server, body: bytes | str, headers: dict | None = None) -> httpx.Response:
@@ -117,6 +127,16 @@ def read_reply(connection: socket.socket) -> str:
             break
         body += chunk
     return (head + b"\r\n\r\n" + body).decode(errors="replace")
+
+
+@pytest.mark.parametrize("body", [json.dumps({"rows": [ROW, {**ROW, "petal_length": 6.0}]}), "", "[1, 2]",
+                                  '{"rows": [{"sepal_length": "x"}]}', json.dumps({"rows": [{**ROW, "a": 1}]})],
+                         ids=["good", "empty", "list", "wrong-type", "unknown-feature"])
+def test_both_adapters_answer_a_body_identically(servers, body):
+    """A client written against the local app works unchanged against the Azure ML endpoint."""
+    answers = [post(servers[name], body) for name in ("app", "score")]
+    assert answers[0].status_code == answers[1].status_code
+    assert answers[0].json() == answers[1].json()
 
 
 def test_oversized_body_is_refused_from_its_declared_length_without_a_hang(server):
