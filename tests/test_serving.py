@@ -4,18 +4,21 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
 
 from conftest import BIN, mlops
+from mlops.api_check import build_cases, run_checks
 from mlops.project import load_project
 from mlops.server_process import free_port, group_members, port_is_listening, running_server
 from mlops.serving import ADAPTERS, plan_launch, resolve_model, serving_python
@@ -33,18 +36,27 @@ def trained_repo(set_up_repo):
     return repo
 
 
-@pytest.fixture(scope="module", params=["app", "score"])
-def server(request, trained_repo, tmp_path_factory):
-    """Each adapter, started for real on a free port, serving the smoke model; stopped after the module."""
+@pytest.fixture(scope="module")
+def servers(trained_repo, tmp_path_factory):
+    """Both adapters, started for real on free ports, serving the smoke model; stopped after the module."""
     project = load_project(trained_repo)
-    adapter = ADAPTERS[request.param]
-    python = serving_python(project, adapter, log=lambda _: None)
-    port = free_port("0.0.0.0" if adapter.all_interfaces else "127.0.0.1")
-    launch = plan_launch(project, adapter, python, host="127.0.0.1", port=port,
-                         model=resolve_model(project, None))
-    log_file = tmp_path_factory.mktemp("logs") / f"{adapter.name}.log"
-    with running_server(launch, log_file, log=lambda _: None) as running:
-        yield running, adapter
+    logs = tmp_path_factory.mktemp("logs")
+    with ExitStack() as stack:
+        running = {}
+        for name, adapter in ADAPTERS.items():
+            python = serving_python(project, adapter, log=lambda _: None)
+            port = free_port("0.0.0.0" if adapter.all_interfaces else "127.0.0.1")
+            launch = plan_launch(project, adapter, python, host="127.0.0.1", port=port,
+                                 model=resolve_model(project, None))
+            running[name] = (stack.enter_context(running_server(launch, logs / f"{name}.log", log=lambda _: None)),
+                             adapter)
+        yield running
+
+
+@pytest.fixture(params=["app", "score"])
+def server(request, servers):
+    """One adapter's running server and its description."""
+    return servers[request.param]
 
 
 def post(server, body: bytes | str, headers: dict | None = None) -> httpx.Response:
@@ -117,6 +129,16 @@ def read_reply(connection: socket.socket) -> str:
     return (head + b"\r\n\r\n" + body).decode(errors="replace")
 
 
+@pytest.mark.parametrize("body", [json.dumps({"rows": [ROW, {**ROW, "petal_length": 6.0}]}), "", "[1, 2]",
+                                  '{"rows": [{"sepal_length": "x"}]}', json.dumps({"rows": [{**ROW, "a": 1}]})],
+                         ids=["good", "empty", "list", "wrong-type", "unknown-feature"])
+def test_both_adapters_answer_a_body_identically(servers, body):
+    """A client written against the local app works unchanged against the Azure ML endpoint."""
+    answers = [post(servers[name], body) for name in ("app", "score")]
+    assert answers[0].status_code == answers[1].status_code
+    assert answers[0].json() == answers[1].json()
+
+
 def test_oversized_body_is_refused_from_its_declared_length_without_a_hang(server):
     """A client that declares a huge body but sends little must get its 413 at once, not wait for the rest."""
     running, adapter = server
@@ -144,6 +166,42 @@ def test_a_stalled_body_gets_a_408_and_the_app_keeps_serving(trained_repo, tmp_p
         assert time.monotonic() - started < 8  # the 1 s limit, not a hang
         answer = httpx.post(running.base_url + "/predict", json={"rows": [ROW]}, timeout=10)
         assert answer.status_code == 200
+
+
+def test_a_wrong_method_gets_a_405_in_the_same_error_shape(server):
+    running, adapter = server
+    answer = httpx.get(running.base_url + adapter.predict_path, timeout=10)
+    assert answer.status_code == 405
+    assert answer.json()["error"] == "method_not_allowed" and "send POST" in answer.json()["detail"]
+
+
+def test_predict_before_the_model_is_ready_is_a_503_with_the_reason(trained_repo, tmp_path):
+    project = load_project(trained_repo)
+    adapter = ADAPTERS["app"]
+    broken = tmp_path / "model.joblib"
+    broken.write_bytes(b"not a model")
+    launch = plan_launch(project, adapter, serving_python(project, adapter, log=lambda _: None), host="127.0.0.1",
+                         port=free_port(), model=broken)
+    process = subprocess.Popen(launch.command, cwd=launch.cwd, env=launch.env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline, health = time.monotonic() + 60, None
+        while time.monotonic() < deadline:
+            try:
+                health = httpx.get(launch.base_url + "/health", timeout=2)
+                if health.json()["status"] == "failed":
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        assert health is not None and health.status_code == 503
+        assert health.json()["live"] is True and health.json()["ready"] is False
+        answer = httpx.post(launch.base_url + "/predict", json={"rows": [ROW]}, timeout=10)
+        assert answer.status_code == 503 and answer.json()["error"] == "not_ready"
+        assert "could not load the model" in answer.json()["detail"]
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
 
 
 def test_health_says_live_and_ready(server):
@@ -305,3 +363,33 @@ def test_spacy_predictor_returns_each_texts_entities_with_offsets(set_up_repo, t
         assert refused.json()["detail"].startswith("texts[1]: Input should be a valid string (got 7)")
         empty = httpx.post(url, json={"texts": []}, timeout=30)
         assert (empty.status_code, empty.json()["error"]) == (422, "empty_input")
+
+
+def test_a_row_limit_the_body_limit_cannot_carry_expects_the_body_limit():
+    sample = {"rows": [ROW]}
+    cases = {c.name: c for c in build_cases(sample, "rows", {"max_rows": 1000, "max_body_bytes": 1024})}
+    assert cases["1001 items (limit 1000)"].error == "body_too_large"
+    cases = {c.name: c for c in build_cases(sample, "rows", {"max_rows": 3, "max_body_bytes": 4096})}
+    assert cases["4 items (limit 3)"].error == "too_many_rows"
+
+
+def test_the_checker_fails_a_500_a_bare_4xx_and_a_short_answer():
+    """The checker itself can fail: a server answering wrongly (here, through httpx's mock transport) is caught."""
+    def wrong_server(request: httpx.Request) -> httpx.Response:
+        body = request.content
+        if not body.strip():
+            return httpx.Response(500, json={"message": "internal error"})
+        if body.startswith(b"["):
+            return httpx.Response(422, json={"detail": "bad"})
+        if b'"rows": []' in body:
+            return httpx.Response(422, json={"error": "empty_input", "detail": "rows is empty"})
+        return httpx.Response(200, json={"predictions": [{"prediction": "setosa"}]})
+
+    sample = {"rows": [ROW, ROW]}
+    with httpx.Client(transport=httpx.MockTransport(wrong_server)) as client:
+        outcomes = {o.case.name: o for o in run_checks(client, "http://test/predict", sample, "rows",
+                                                       {"max_rows": 10, "max_body_bytes": 10_000})}
+    assert not outcomes["empty body"].passed and "expected 400" in outcomes["empty body"].detail
+    assert not outcomes["a list instead of an object"].passed
+    assert not outcomes["empty 'rows'"].passed  # a message too short to say what to send
+    assert not outcomes["sample request"].passed and "expected 2 predictions" in outcomes["sample request"].detail

@@ -18,6 +18,7 @@ from typing import Literal
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException
 
 import contract
 import {{ cookiecutter.framework }}_predictor as predictor
@@ -97,6 +98,15 @@ async def _read_body(request: Request) -> bytes:
     except TimeoutError:
         raise contract.body_timeout() from None
     return b"".join(chunks)
+
+
+@api.exception_handler(HTTPException)
+async def _http_error(_: Request, error: HTTPException) -> JSONResponse:
+    """A wrong path or method gets the same error body as a wrong request, pointing at the right call."""
+    code = str(error.detail).lower().replace(" ", "_")
+    return JSONResponse({"error": code, "detail": f"{error.detail}: send POST /predict with a JSON body, or GET "
+                                                  "/health (the API is described at /docs)"},
+                        status_code=error.status_code, headers=getattr(error, "headers", None))
 
 
 @api.get("/health", response_model=Health, responses={503: {"model": Health, "description": "Not ready"}})

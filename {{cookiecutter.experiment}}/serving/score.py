@@ -30,8 +30,8 @@ def init():
 def run(request):
     """Validate the raw body with the shared contract and predict; every refusal is a 4xx with a hint."""
     if request.method != "POST":
-        return AMLResponse({"error": "method_not_allowed", "detail": "send POST /score with a JSON body"}, 405,
-                           json_str=True)
+        return AMLResponse({"error": "method_not_allowed", "detail": f"{request.method} is not allowed: send POST "
+                            "/score with a JSON body"}, 405, json_str=True, response_headers={"Allow": "POST"})
     try:
         contract.check_declared_size(request.content_length)
         body = contract.read_limited(iter(lambda: request.stream.read(65536), b""))
