@@ -105,7 +105,7 @@ def test_a_missing_file_raises_only_if_asked(tmp_path, monkeypatch):
 
 
 def test_no_secret_in_repr_str_logs_or_errors(tmp_path, caplog):
-    env_file = write(tmp_path / ".env", f"client_secret={SECRET}\nbroken line without equals ' \n")
+    env_file = write(tmp_path / ".env", f"client_secret={SECRET}\n")  # unreadable lines: see below
     with caplog.at_level(logging.DEBUG), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         env = EnvConfig([env_file, env_file], environ={"MLOPS_client_secret": SECRET + "2"})
@@ -152,3 +152,17 @@ def test_azure_config_builds_an_ml_client_without_a_network_call(tmp_path):
     client = config.ml_client(credential=object())
     assert (client.subscription_id, client.resource_group_name, client.workspace_name) == (
         "00000000-0000-0000-0000-000000000000", "rg", "ws")
+
+
+@pytest.mark.parametrize(("text", "line"), [("MLOPS_A=1\nthis is not valid\n", 2),
+                                             ('MLOPS_A=1\n# note\nSECRET="s3cr3t-unterminated\n', 3)])
+def test_an_unreadable_env_line_is_named_by_number_without_its_text(tmp_path, text, line):
+    from mlops.config import EnvFileError
+
+    env_file = tmp_path / ".env"
+    env_file.write_text(text)
+    with pytest.raises(EnvFileError) as caught:
+        EnvConfig(env_file, environ={})
+    message = str(caught.value)
+    assert message.startswith(f"{env_file}:{line}: not a KEY=value line")
+    assert "s3cr3t" not in message and "this is not valid" not in message

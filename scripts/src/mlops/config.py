@@ -34,6 +34,25 @@ class EnvFileNotFound(MlopsError, FileNotFoundError):
     """An env file that was asked for does not exist."""
 
 
+class EnvFileError(MlopsError, ValueError):
+    """An env file holds a line python-dotenv cannot read; the message names the line, never its text."""
+
+
+def check_env_file(file: Path) -> None:
+    """Raise :class:`EnvFileError` at the first line of ``file`` that is not ``KEY=value``, a comment or blank.
+
+    python-dotenv itself only logs such lines and drops them, so a mistyped secret would vanish silently.
+    """
+    from dotenv.parser import parse_stream
+
+    with open(file, encoding="utf-8") as stream:
+        for binding in parse_stream(stream):
+            if binding.error:
+                raise EnvFileError(f"{file}:{binding.original.line}: not a KEY=value line (its text is not shown, "
+                                   "it may hold a secret): write KEY=value, quoting a value that holds spaces, "
+                                   "'#' or quotes")
+
+
 class SecretValues(Mapping[str, str]):
     """A read-only mapping of settings that never shows a value when printed.
 
@@ -131,6 +150,7 @@ class EnvConfig(SecretValues):
         from dotenv import dotenv_values
 
         for file in self.files:
+            check_env_file(file)
             # no interpolation: a secret containing `$` must arrive as written
             parsed = dotenv_values(file, interpolate=False)
             self._merge({self._unprefixed(key): value for key, value in parsed.items()}, str(file))
