@@ -6,14 +6,17 @@ validate`` starts in a fraction of a second.
 
 # command name -> module under mlops.commands, in the order ``mlops --help`` lists them
 COMMANDS = {
+    # a pull request: what `make check` runs
     "validate": "validate",
-    "smoke-train": "smoke_train",
     "assemble": "assemble",
-    "bootstrap-oidc": "bootstrap_oidc",
-    "doctor": "doctor",
+    "smoke-train": "smoke_train",
     "serve": "serve",
     "api-test": "api_test",
     "plan": "plan",
+    # a merge to main: what deploy.yml runs
     "train": "train",
     "deploy": "deploy",
+    # once per repo: the OIDC login
+    "bootstrap-oidc": "bootstrap_oidc",
+    "doctor": "doctor",
 }
