@@ -94,8 +94,8 @@ def test_environment_version_changes_exactly_when_the_spec_does(tmp_path):
     repo = baked_repo(tmp_path)
     first = make_plan(repo).names.environment_version
     assert make_plan(repo).names.environment_version == first
-    (repo / "environment" / "conda.yaml").write_text(
-        (repo / "environment" / "conda.yaml").read_text().replace("joblib==1.6.0", "joblib==1.5.0"))
+    (repo / "environment" / "environment.yml").write_text(
+        (repo / "environment" / "environment.yml").read_text().replace("joblib==1.6.0", "joblib==1.5.0"))
     assert make_plan(repo).names.environment_version != first
 
 

@@ -20,7 +20,7 @@ TOOLKIT_FILES = {
 
 COMMON_FILES = {
     ".env.example", ".gitattributes", ".gitignore", ".python-version", "Makefile", "README.md",
-    "azure-compute-config.json", "azure-config.json", "environment/conda.yaml",
+    "azure-compute-config.json", "azure-config.json", "environment/environment.yml",
     "tests/test_experiment.py", "train.py",
     "serving/app.py", "serving/score.py", "serving/contract.py", "serving/sample-request.json",
 }
@@ -49,7 +49,7 @@ def test_variant_has_exactly_the_expected_files(tmp_path, framework, python_vers
     assert repo.name == "churn-model"
     assert files_of(repo) == expected_files("churn_experiment", framework)
     assert (repo / ".python-version").read_text().strip() == python_version
-    assert f"python={python_version}" in (repo / "environment/conda.yaml").read_text()
+    assert f"python={python_version}" in (repo / "environment/environment.yml").read_text()
 
 
 def test_nothing_is_left_unrendered_and_foreign_expressions_survive(tmp_path):

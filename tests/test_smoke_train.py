@@ -40,22 +40,22 @@ def test_smoke_train_writes_model_and_metrics_without_editing_a_file(repo):
 
 def test_a_package_missing_from_the_spec_fails_fast_naming_module_and_file(repo):
     script = repo / "train.py"
-    script.write_text("import lightgbm  # not in environment/conda.yaml\n" + script.read_text())
+    script.write_text("import lightgbm  # not in environment/environment.yml\n" + script.read_text())
     result = mlops("smoke-train", cwd=repo)
     assert result.returncode == 1
-    assert ("train.py:1: imports 'lightgbm', which environment/conda.yaml does not install: "
-            "add 'lightgbm' under pip: in environment/conda.yaml") in result.stderr
+    assert ("train.py:1: imports 'lightgbm', which environment/environment.yml does not install: "
+            "add 'lightgbm' under pip: in environment/environment.yml") in result.stderr
     assert "Traceback" not in result.stderr
     assert "Smoke training:" not in result.stdout  # caught before training started
 
 
 def test_import_name_is_mapped_to_its_package(repo):
-    spec = repo / "environment" / "conda.yaml"
+    spec = repo / "environment" / "environment.yml"
     spec.write_text(spec.read_text().replace("      - scikit-learn==1.9.1\n", ""))
-    (repo / "environment" / "conda.yaml").write_text(spec.read_text())
+    (repo / "environment" / "environment.yml").write_text(spec.read_text())
     result = mlops("smoke-train", cwd=repo)
     assert result.returncode == 1
-    assert "imports 'sklearn', which environment/conda.yaml does not install: add 'scikit-learn'" in result.stderr
+    assert "imports 'sklearn', which environment/environment.yml does not install: add 'scikit-learn'" in result.stderr
 
 
 def test_a_dynamic_import_failing_at_run_time_gets_the_same_advice(repo):
@@ -63,7 +63,7 @@ def test_a_dynamic_import_failing_at_run_time_gets_the_same_advice(repo):
     script.write_text(script.read_text() + "\n__import__('bs4')\n")  # (yaml now arrives with mlflow)
     result = mlops("smoke-train", cwd=repo)
     assert result.returncode == 1
-    assert "imports 'bs4', which environment/conda.yaml does not install: add 'beautifulsoup4'" in result.stderr
+    assert "imports 'bs4', which environment/environment.yml does not install: add 'beautifulsoup4'" in result.stderr
 
 
 def test_a_file_not_shipped_with_the_job_fails_like_it_would_in_azure(repo):

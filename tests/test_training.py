@@ -77,7 +77,7 @@ def test_the_shipped_forms_are_what_the_corpus_script_writes(tmp_path):
 def test_inside_an_azure_ml_job_the_script_logs_to_the_run_the_service_opened(tmp_path):
     """Azure ML sets MLFLOW_TRACKING_URI and MLFLOW_RUN_ID; a file store stands in for the workspace here."""
     repo = bake(tmp_path)
-    spec = load_runtime_spec(repo / "environment/conda.yaml", "environment/conda.yaml")
+    spec = load_runtime_spec(repo / "environment/environment.yml", "environment/environment.yml")
     python = str(ensure_environment(spec, log=lambda *_: None))
     workspace = (tmp_path / "workspace").as_uri()
     opened = run([python, "-c", (

@@ -179,18 +179,18 @@ def test_kubernetes_target_needs_its_cluster_and_sizes(repo):
 
 def test_missing_local_folder_and_dependency_spec(repo):
     shutil.rmtree(repo / "data")
-    (repo / "environment" / "conda.yaml").unlink()
+    (repo / "environment" / "environment.yml").unlink()
     lines = findings(repo)
-    assert (f"{EXPERIMENT}:12:15: dependencies: 'environment/conda.yaml' is not a file in the repo: "
+    assert (f"{EXPERIMENT}:12:15: dependencies: 'environment/environment.yml' is not a file in the repo: "
             "create it or fix the path") in lines
     assert any("local[0]: 'data' is not a file or folder in the repo" in line for line in lines), lines
     assert any("inputs.training_data.sample: 'data/iris.csv' is not a file" in line for line in lines), lines
 
 
 def test_conda_only_package_in_the_runtime_spec(repo):
-    replace(repo, "environment/conda.yaml", "  - pip\n", "  - pip\n  - cudatoolkit=11.8\n")
+    replace(repo, "environment/environment.yml", "  - pip\n", "  - pip\n  - cudatoolkit=11.8\n")
     [line] = findings(repo)
-    assert "environment/conda.yaml:9:5: dependencies[2]: conda package 'cudatoolkit=11.8' cannot be installed" in line
+    assert "environment/environment.yml:9:5: dependencies[2]: conda package 'cudatoolkit=11.8' cannot be installed" in line
 
 
 def test_path_escaping_the_repo_is_refused(repo):
