@@ -190,7 +190,8 @@ def test_missing_local_folder_and_dependency_spec(repo):
 def test_conda_only_package_in_the_runtime_spec(repo):
     replace(repo, "environment/environment.yml", "  - pip\n", "  - pip\n  - cudatoolkit=11.8\n")
     [line] = findings(repo)
-    assert "environment/environment.yml:9:5: dependencies[2]: conda package 'cudatoolkit=11.8' cannot be installed" in line
+    assert ("environment/environment.yml:9:5: dependencies[2]: conda package 'cudatoolkit=11.8' "
+            "cannot be installed") in line
 
 
 def test_path_escaping_the_repo_is_refused(repo):
