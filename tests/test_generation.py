@@ -22,7 +22,7 @@ COMMON_FILES = {
     ".env.example", ".gitattributes", ".gitignore", ".python-version", "Makefile", "README.md",
     "azure-compute-config.json", "azure-config.json", "environment/environment.yml",
     "tests/test_experiment.py", "train.py",
-    "serving/app.py", "serving/score.py", "serving/contract.py", "serving/sample-request.json",
+    "serving/app.py", "serving/score.py", "serving/contract.py", "serving/batching.py", "serving/sample-request.json",
 }
 FRAMEWORK_FILES = {
     "sklearn": {"data/iris.csv", "serving/sklearn_predictor.py"},

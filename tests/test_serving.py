@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -17,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import BIN, mlops
+from conftest import BIN, TEMPLATE, mlops
 from mlops.api_check import build_cases, run_checks
 from mlops.project import load_project
 from mlops.server_process import free_port, group_members, port_is_listening, running_server
@@ -393,3 +394,69 @@ def test_the_checker_fails_a_500_a_bare_4xx_and_a_short_answer():
     assert not outcomes["a list instead of an object"].passed
     assert not outcomes["empty 'rows'"].passed  # a message too short to say what to send
     assert not outcomes["sample request"].passed and "expected 2 predictions" in outcomes["sample request"].detail
+
+
+def test_concurrent_requests_batched_together_each_get_their_own_answers(servers):
+    """The app predicts requests that arrive together in one call: each must still get exactly its answer,
+    and a wrong request among them gets its 4xx without failing the others."""
+    running, adapter = servers["app"]
+    url = running.base_url + adapter.predict_path
+    bodies = [{"rows": [{**ROW, "petal_length": 1.0 + 0.25 * (i % 24), "petal_width": 0.1 * (i % 25)}] * (1 + i % 3)}
+              for i in range(40)]
+    bodies[17] = {"rows": [{**ROW, "colour": 1.0}]}
+    expected = [httpx.post(url, json=body, timeout=30) for body in bodies]  # one at a time: nothing to merge
+
+    async def all_at_once() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=30) as client:
+            return await asyncio.gather(*(client.post(url, json=body) for body in bodies))
+
+    answers = asyncio.run(all_at_once())
+    assert [a.status_code for a in answers] == [e.status_code for e in expected]
+    assert [a.json() for a in answers] == [e.json() for e in expected]
+    assert answers[17].status_code == 422 and answers[0].status_code == 200
+    assert len({json.dumps(a.json()) for a in answers}) > 10, "the rows differ, so most answers must too"
+
+
+def load_batching():
+    """The generated repo's batching module, straight from the template (it holds no template expressions)."""
+    import importlib.util
+
+    path = TEMPLATE / "{{cookiecutter.experiment}}" / "serving" / "batching.py"
+    spec = importlib.util.spec_from_file_location("batching_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_batcher_merges_waiting_requests_and_isolates_a_refused_one():
+    from pydantic import BaseModel
+
+    class Request(BaseModel):
+        texts: list[str]
+
+    class Response(BaseModel):
+        predictions: list[str]
+
+    calls: list[int] = []
+
+    def predict(request: Request) -> Response:
+        calls.append(len(request.texts))
+        if "bad" in request.texts:
+            raise ValueError("refused")
+        return Response(predictions=[text.upper() for text in request.texts])
+
+    batcher = load_batching().Batcher(predict, Request, "texts", max_items=1000)
+
+    async def scenario() -> list:
+        runner = asyncio.create_task(batcher.run())
+        try:
+            jobs = [batcher.submit(Request(texts=[f"r{i}a", f"r{i}b"] if i != 5 else ["bad"])) for i in range(10)]
+            return await asyncio.gather(*jobs, return_exceptions=True)
+        finally:
+            runner.cancel()
+
+    answers = asyncio.run(scenario())
+    assert isinstance(answers[5], ValueError)
+    assert [a.predictions for i, a in enumerate(answers) if i != 5] == [[f"R{i}A", f"R{i}B"] for i in range(10)
+                                                                         if i != 5]
+    assert len(calls) < 20 and max(calls) > 2, f"the waiting requests were not merged: {calls}"

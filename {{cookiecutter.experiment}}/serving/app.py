@@ -4,7 +4,7 @@
 ``POST /predict`` is the body Azure ML's ``/score`` receives through ``score.py``: both hand the
 raw bytes to :func:`contract.parse`, so a request is accepted or refused the same way by both.
 The model loads in a background thread: ``/health`` answers at once (live) and says ready only
-once the model is loaded.
+once the model is loaded. Requests that arrive together are predicted in one call (``batching.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 import contract
+from batching import Batcher
 import {{ cookiecutter.framework }}_predictor as predictor
 
 
@@ -57,10 +58,16 @@ def _load_model() -> None:
         state.failure = f"could not load the model from {location}: {type(error).__name__}: {error}"
 
 
+batcher = Batcher(lambda request: predictor.predict(state.model, request), predictor.PredictRequest,
+                  predictor.ITEMS, contract.MAX_ROWS)
+
+
 @asynccontextmanager
 async def lifespan(_: FastAPI):
     threading.Thread(target=_load_model, name="load-model", daemon=True).start()
+    batching = asyncio.create_task(batcher.run())
     yield
+    batching.cancel()
 
 
 # Answers arrive through tojson into raw ''' strings: quotes and backslashes in them are data, not code.
@@ -129,7 +136,7 @@ async def predict(request: Request) -> Response:
             raise contract.InputError(503, "not_ready", state.failure or "the model is still loading: retry when "
                                       "GET /health says ready")
         payload = contract.parse(body, predictor.PredictRequest, predictor.ITEMS)
-        result = predictor.predict(state.model, payload)
+        result = await batcher.submit(payload)
     except contract.InputError as error:
         return _error(error)
     return Response(result.model_dump_json(), media_type="application/json")

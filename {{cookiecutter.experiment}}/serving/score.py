@@ -8,6 +8,8 @@ gets the same 4xx and message as the local FastAPI app, instead of the server's 
 import os
 import sys
 
+# azmlinfsrv loads this file by its path and puts only its app root (AML_APP_ROOT) on sys.path, which
+# need not be this folder: the imports below need the folder holding the predictor first.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from azureml_inference_server_http.api.aml_request import rawhttp  # noqa: E402
