@@ -6,7 +6,7 @@
 Generates the default experiment (or uses --repo, a generated repo with `make setup` done) and
 trains its smoke model. Each round then starts each adapter afresh, in turn, and measures: process
 start to the first 200 on its health route (cold start), a bounded load of --requests single-item
-requests at --concurrency (requests per second, p50, p99), and per-row throughput at batch sizes
+requests at --concurrency (requests per second, p50, p99), and per-item throughput at batch sizes
 1 and 100. Medians over the rounds are printed. Both servers run one worker, as each ships by
 default. Targets: the app serves at least 1.2x azmlinfsrv's requests per second with a p99 no
 worse, and cold-starts in under 2 s.

@@ -460,3 +460,32 @@ def test_the_batcher_merges_waiting_requests_and_isolates_a_refused_one():
     assert [a.predictions for i, a in enumerate(answers) if i != 5] == [[f"R{i}A", f"R{i}B"] for i in range(10)
                                                                          if i != 5]
     assert len(calls) < 20 and max(calls) > 2, f"the waiting requests were not merged: {calls}"
+
+
+def test_the_batcher_never_merges_past_its_item_limit():
+    from pydantic import BaseModel
+
+    class Request(BaseModel):
+        texts: list[str]
+
+    class Response(BaseModel):
+        predictions: list[str]
+
+    calls: list[int] = []
+
+    def predict(request: Request) -> Response:
+        calls.append(len(request.texts))
+        return Response(predictions=request.texts)
+
+    batcher = load_batching().Batcher(predict, Request, "texts", max_items=5)
+
+    async def scenario() -> list:
+        runner = asyncio.create_task(batcher.run())
+        try:
+            return await asyncio.gather(*(batcher.submit(Request(texts=[str(i)] * 2)) for i in range(9)))
+        finally:
+            runner.cancel()
+
+    answers = asyncio.run(scenario())
+    assert [a.predictions for a in answers] == [[str(i)] * 2 for i in range(9)]
+    assert max(calls) <= 5 and sum(calls) == 18, calls

@@ -41,12 +41,18 @@ class Batcher:
 
     async def run(self) -> None:
         """Serve the queue until cancelled: take what is waiting, predict it in one call, answer each request."""
+        held = None  # a request that did not fit the last group: it opens the next one
         while True:
-            group = [await self.queue.get()]
+            group = [held or await self.queue.get()]
+            held = None
             count = self._count(group[0][0])
-            while not self.queue.empty() and count < self.max_items:
-                group.append(self.queue.get_nowait())
-                count += self._count(group[-1][0])
+            while not self.queue.empty():
+                waiting = self.queue.get_nowait()
+                if count + self._count(waiting[0]) > self.max_items:
+                    held = waiting
+                    break
+                group.append(waiting)
+                count += self._count(waiting[0])
             outcomes = await asyncio.to_thread(self.predict_group, [request for request, _ in group])
             for (_, future), outcome in zip(group, outcomes, strict=True):
                 if future.done():  # the client went away
