@@ -428,7 +428,8 @@ def load_batching():
     return module
 
 
-def test_the_batcher_merges_waiting_requests_and_isolates_a_refused_one():
+def text_models():
+    """A request of texts and a response of strings: the smallest models a Batcher can merge."""
     from pydantic import BaseModel
 
     class Request(BaseModel):
@@ -437,6 +438,11 @@ def test_the_batcher_merges_waiting_requests_and_isolates_a_refused_one():
     class Response(BaseModel):
         predictions: list[str]
 
+    return Request, Response
+
+
+def test_the_batcher_merges_waiting_requests_and_isolates_a_refused_one():
+    Request, Response = text_models()
     calls: list[int] = []
 
     def predict(request: Request) -> Response:
@@ -463,14 +469,7 @@ def test_the_batcher_merges_waiting_requests_and_isolates_a_refused_one():
 
 
 def test_the_batcher_never_merges_past_its_item_limit():
-    from pydantic import BaseModel
-
-    class Request(BaseModel):
-        texts: list[str]
-
-    class Response(BaseModel):
-        predictions: list[str]
-
+    Request, Response = text_models()
     calls: list[int] = []
 
     def predict(request: Request) -> Response:
