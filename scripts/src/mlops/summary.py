@@ -26,7 +26,7 @@ def append_step_summary(markdown: str, environ: dict[str, str] = os.environ) -> 
         return None
     path = Path(target)
     with path.open("a", encoding="utf-8") as handle:
-        handle.write(markdown)
+        handle.write(markdown.rstrip() + "\n\n")
     return path
 
 

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-
-def append_step_summary(markdown: str, env: dict[str, str]) -> bool:
-    """Append ``markdown`` to the file GitHub Actions names; False when not running in Actions."""
-    target = env.get("GITHUB_STEP_SUMMARY")
-    if not target:
-        return False
-    with Path(target).open("a", encoding="utf-8") as handle:
-        handle.write(markdown.rstrip() + "\n\n")
-    return True
+from mlops.summary import metrics_table
 
 
 def training_markdown(job_name: str, studio_url: str, metrics: dict[str, Any], model: str) -> str:
-    """The training job's link, its metrics as a table, and the registered model."""
+    """The training job's metrics as a table, its link and the registered model."""
     job = f"[{job_name}]({studio_url})" if studio_url else job_name
-    lines = ["### Training in Azure ML", "", f"- Job: {job}"]
-    if model:
-        lines.append(f"- Registered model: `{model}`")
-    rows = [f"| {k} | {v} |" for k, v in metrics.items() if not isinstance(v, (dict, list))]
-    if rows:
-        lines += ["", "| metric | value |", "|---|---|", *rows]
-    return "\n".join(lines)
+    notes = [f"- Job: {job}"] + ([f"- Registered model: `{model}`"] if model else [])
+    scalars = {name: value for name, value in metrics.items() if not isinstance(value, (dict, list))}
+    return metrics_table("Training in Azure ML", scalars, notes)
 
 
 def failure_markdown(title: str, message: str, link: str = "", log_tail: list[str] | None = None) -> str:

@@ -15,13 +15,10 @@ def run(args, client=None) -> int:
 
     from mlops.azureml.deployment import deploy, prepare_release
     from mlops.azureml.retry import RetryPolicy
-    from mlops.azureml.summary import (
-        append_step_summary,
-        deployment_markdown,
-        failure_markdown,
-    )
+    from mlops.azureml.summary import deployment_markdown, failure_markdown
     from mlops.commands._azure import connect, load_plan
     from mlops.errors import MlopsError
+    from mlops.summary import append_step_summary
 
     plan = load_plan(args.project_dir)
     env = dict(os.environ)

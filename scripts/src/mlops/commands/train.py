@@ -13,13 +13,10 @@ def run(args, client=None) -> int:
     """Train; on failure print status, reason, log tail and link, and exit 1."""
     import os
 
-    from mlops.azureml.summary import (
-        append_step_summary,
-        failure_markdown,
-        training_markdown,
-    )
+    from mlops.azureml.summary import failure_markdown, training_markdown
     from mlops.azureml.training import JobFailed, train
     from mlops.commands._azure import connect, load_plan
+    from mlops.summary import append_step_summary
 
     plan = load_plan(args.project_dir)
     env = dict(os.environ)
