@@ -223,7 +223,12 @@ def test_docs_show_typed_models_with_examples(server):
     assert body["schema"]["title"] == "PredictRequest" and body["example"]["rows"][0] == ROW
     assert {"200", "400", "408", "413", "422", "503"} <= set(operation["responses"])
     assert spec["components"]["schemas"]["PredictResponse"]["examples"]
-    assert httpx.get(running.base_url + "/docs", timeout=5).status_code == 200
+    docs = httpx.get(running.base_url + "/docs", timeout=5)
+    assert docs.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', docs.text)
+    assert assets and all(asset.startswith("/") for asset in assets), f"/docs loads from elsewhere: {assets}"
+    for asset in assets:  # served by the app itself, so /docs works without internet
+        assert httpx.get(running.base_url + asset, timeout=5).status_code == 200, asset
 
 
 def started_servers(output: str) -> list[tuple[int, int]]:

@@ -15,8 +15,9 @@ import threading
 from contextlib import asynccontextmanager
 from typing import Literal
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
@@ -74,7 +75,9 @@ async def lifespan(_: FastAPI):
 MODEL_NAME = json.loads(r'''{{ cookiecutter.model_name | tojson }}''')
 DESCRIPTION = json.loads(r'''{{ cookiecutter.description | tojson }}''')
 
-api = FastAPI(
+# FastAPIOffline serves /docs with Swagger UI's files from the package, not from a CDN, so the
+# interactive docs work on a machine (or a CI runner) without internet.
+api = FastAPIOffline(
     title=MODEL_NAME,
     description=f"{DESCRIPTION} The body of POST /predict is also the body of the Azure ML endpoint's /score.",
     lifespan=lifespan,

@@ -27,7 +27,7 @@ SCORING_SCRIPT = "score.py"
 SAMPLE_REQUEST = f"{SERVING_DIR}/sample-request.json"
 
 # The server packages, pinned once: added to the runtime spec to build each adapter's environment.
-APP_PACKAGES = ("fastapi==0.165.0", "uvicorn==0.54.0", "httptools==0.9.0",
+APP_PACKAGES = ("fastapi==0.165.0", "fastapi-offline==1.7.7", "uvicorn==0.54.0", "httptools==0.9.0",
                 "uvloop==0.23.0; sys_platform != 'win32'")
 INFERENCE_SERVER_PACKAGES = ("azureml-inference-server-http==1.5.1",)
 
