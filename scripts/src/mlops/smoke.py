@@ -22,6 +22,7 @@ from typing import Any
 
 from mlops.errors import MlopsError
 from mlops.job_code import stage_job_code
+from mlops.metrics import METRICS_FILE, read_metrics
 from mlops.project import Project
 from mlops.runtime_env import ensure_environment
 from mlops.runtime_spec import SpecError, load_runtime_spec
@@ -120,17 +121,30 @@ def run_smoke_training(project: Project, log=print) -> SmokeResult:
     except SpecError as error:
         raise MlopsError(str(error.findings[0])) from None
     python = ensure_environment(spec, log=log)
-    code_dir = project.root / "build" / "smoke"
-    script = stage_job_code(project, code_dir, log=log)
+    script = stage_job_code(project, project.root / "build" / "smoke", log=log)
+    check_imports(project, python, script, spec_file)
+    seconds = _run_training(project, python, script, spec_file, log)
+    outputs = _collect_outputs(script.parent / "outputs", project.root / "outputs")
+    return SmokeResult(outputs=outputs, metrics=read_metrics(outputs / METRICS_FILE), seconds=seconds,
+                       plots=sorted(outputs.glob("*.png")))
+
+
+def check_imports(project: Project, python: Path, script: Path, spec_file: str) -> None:
+    """Raise, naming module, line and spec file, for the first module the staged script imports that
+    ``python`` lacks: a missing package fails here, in seconds, instead of after training started."""
     script_name = project.experiment["train"]["script"]
-    imports = dict(imported_modules(script))
+    code_dir = script.parent
     local = {p.stem for p in code_dir.iterdir()}
-    wanted = [m for m in imports if m not in local and m not in sys.stdlib_module_names]
+    wanted = [m for m in dict(imported_modules(script)) if m not in local and m not in sys.stdlib_module_names]
     written = dict(imported_modules(project.training_script))  # lines in the base file, not the assembled one
     for module in missing_modules(python, wanted, code_dir):
         where = script_name if module in written else f"{script_name} (a section `mlops assemble` fills in)"
         raise missing_package_error(module, where, written.get(module), spec_file)
 
+
+def _run_training(project: Project, python: Path, script: Path, spec_file: str, log) -> float:
+    """Run the staged script with the smoke arguments; return its seconds or raise with what went wrong."""
+    script_name = project.experiment["train"]["script"]
     timeout = project.experiment.get("smoke", {}).get("timeout_seconds", 300)
     command = [str(python), script.name, *smoke_arguments(project)]
     log(f"Smoke training: {script_name} {' '.join(command[2:])}")
@@ -141,7 +155,6 @@ def run_smoke_training(project: Project, log=print) -> SmokeResult:
     except subprocess.TimeoutExpired:
         raise MlopsError(f"{script_name} ran longer than smoke.timeout_seconds ({timeout} s): "
                          "make the smoke overrides smaller") from None
-    seconds = time.monotonic() - started
     if result.stderr:
         sys.stderr.write(result.stderr)
     if result.returncode != 0:
@@ -149,13 +162,15 @@ def run_smoke_training(project: Project, log=print) -> SmokeResult:
         if missing:
             raise missing_package_error(missing.group(1), script_name, None, spec_file)
         raise MlopsError(f"{script_name} failed with exit code {result.returncode} (its output is above)")
-    outputs = project.root / "outputs"
+    return time.monotonic() - started
+
+
+def _collect_outputs(staged: Path, outputs: Path) -> Path:
+    """Replace ``outputs`` with what the run left in ``staged`` (the job's outputs folder)."""
     if outputs.exists():
         shutil.rmtree(outputs)
-    staged_outputs = script.parent / "outputs"
-    if staged_outputs.is_dir():
-        shutil.copytree(staged_outputs, outputs)
-    metrics_file = outputs / "metrics.json"
-    metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
-    plots = sorted(outputs.glob("*.png")) if outputs.is_dir() else []
-    return SmokeResult(outputs=outputs, metrics=metrics, seconds=seconds, plots=plots)
+    if staged.is_dir():
+        shutil.copytree(staged, outputs)
+    else:
+        outputs.mkdir()
+    return outputs

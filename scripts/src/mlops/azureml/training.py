@@ -18,11 +18,12 @@ from mlops.azureml.compute import ensure_compute
 from mlops.azureml.plan import Plan, load_entities
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
 from mlops.errors import MlopsError
+from mlops.metrics import METRICS_FILE, read_metrics
 
 SUCCEEDED = "Completed"
 LOG_TAIL_LINES = 40
 USER_LOG = Path("artifacts") / "user_logs" / "std_log.txt"
-METRICS = Path("artifacts") / "outputs" / "metrics.json"
+METRICS = Path("artifacts") / "outputs" / METRICS_FILE
 
 
 @dataclass
@@ -124,17 +125,6 @@ def tail_lines(path: Path, count: int) -> list[str]:
     if not path.is_file():
         return []
     return path.read_text(encoding="utf-8", errors="replace").splitlines()[-count:]
-
-
-def read_metrics(path: Path) -> dict[str, Any]:
-    """The metrics the training script wrote to ``outputs/metrics.json`` (empty when it wrote none)."""
-    if not path.is_file():
-        return {}
-    try:
-        metrics = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return {}
-    return metrics if isinstance(metrics, dict) else {}
 
 
 def register_model(client: Any, model: Any, job_name: str, metrics: dict[str, Any], policy: RetryPolicy,
