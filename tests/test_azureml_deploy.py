@@ -10,7 +10,6 @@ from azure_fixtures import (
     COMMIT,
     FAST,
     NEXT_COMMIT,
-    baked_repo,
     edit_json,
     edit_yaml,
     make_plan,
@@ -24,6 +23,7 @@ from fake_workspace import (
     http_error,
 )
 
+from conftest import bake
 from mlops.azureml.deployment import DeploymentFailed, deploy, prepare_release
 from mlops.azureml.names import suggest_endpoint_name
 from mlops.errors import MlopsError
@@ -35,7 +35,7 @@ MODEL = "iris-classifier-model"
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory):
-    return baked_repo(tmp_path_factory.mktemp("deploy"))
+    return bake(tmp_path_factory.mktemp("deploy"))
 
 
 def release(repo, ws: Workspace, commit: str):
@@ -135,7 +135,7 @@ def test_first_release_failing_leaves_no_traffic_and_no_deployment(repo):
 
 
 def test_mirror_and_canary_steps_then_all_traffic(tmp_path, monkeypatch):
-    repo = baked_repo(tmp_path)
+    repo = bake(tmp_path)
     edit_yaml(repo / "iris-classifier.yml", lambda e: e["deploy"].update(rollout=[{"mirror": 10}, {"canary": 25}]))
     ws = live(repo)
     traffic_seen = []
@@ -153,7 +153,7 @@ def test_mirror_and_canary_steps_then_all_traffic(tmp_path, monkeypatch):
 
 
 def test_failure_during_a_canary_step_puts_traffic_back(tmp_path):
-    repo = baked_repo(tmp_path)
+    repo = bake(tmp_path)
     edit_yaml(repo / "iris-classifier.yml", lambda e: e["deploy"].update(rollout=[{"canary": 25}]))
     ws = live(repo)
     ws.smoke_fails_after = 1  # the first check passes, the one after the canary step answers 500
@@ -234,7 +234,7 @@ def test_crash_after_any_change_then_rerun_converges(repo, crash_after):
 
 @pytest.fixture(scope="module")
 def canary_repo(tmp_path_factory):
-    repo = baked_repo(tmp_path_factory.mktemp("canary"))
+    repo = bake(tmp_path_factory.mktemp("canary"))
     edit_yaml(repo / "iris-classifier.yml", lambda e: e["deploy"].update(rollout=[{"mirror": 20}, {"canary": 10}]))
     return repo
 
@@ -272,7 +272,7 @@ def test_crash_during_the_first_release_then_rerun_converges(repo, crash_after):
 
 
 def test_kubernetes_names_respect_the_pair_limit(tmp_path):
-    repo = baked_repo(tmp_path, service_name="s" * 32)
+    repo = bake(tmp_path, service_name="s" * 32)
     edit_json(repo / "azure-compute-config.json", lambda c: c.update(
         deploy_target="kubernetes", deploy_cluster_name="aks-prod", deploy_cpu_cores=0.5, deploy_memory_gb=1))
     ws = Workspace()
@@ -320,7 +320,7 @@ def test_plan_against_the_workspace_says_create_change_or_keep(repo, capsys):
 
 
 def test_deploy_without_the_scoring_script_says_which_file_is_missing(tmp_path):
-    repo = baked_repo(tmp_path)
+    repo = bake(tmp_path)
     (repo / "serving" / "score.py").unlink()
     ws = Workspace()
     with pytest.raises(MlopsError, match="iris-classifier.yml: deploy: 'serving/score.py' does not exist"):

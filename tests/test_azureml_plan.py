@@ -25,9 +25,9 @@ from azure.ai.ml.entities import (
     ManagedOnlineEndpoint,
     Model,
 )
-from azure_fixtures import COMMIT, baked_repo, edit_json, edit_yaml, make_plan
+from azure_fixtures import COMMIT, edit_json, edit_yaml, make_plan
 
-from conftest import TEMPLATE, mlops, run
+from conftest import TEMPLATE, bake, mlops, run
 from mlops.job_code import stage_job_code
 from mlops.project import load_project
 
@@ -45,7 +45,7 @@ def files_of(root):
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_plan_writes_files_the_sdk_loaders_accept(tmp_path, framework):
-    repo = baked_repo(tmp_path, framework=framework)
+    repo = bake(tmp_path, framework=framework)
     run(["git", "init", "-q"], repo)
     run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "add", "-A"], repo)
     run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "Add model (#12)"], repo)
@@ -91,7 +91,7 @@ def test_plan_writes_files_the_sdk_loaders_accept(tmp_path, framework):
 
 
 def test_environment_version_changes_exactly_when_the_spec_does(tmp_path):
-    repo = baked_repo(tmp_path)
+    repo = bake(tmp_path)
     first = make_plan(repo).names.environment_version
     assert make_plan(repo).names.environment_version == first
     (repo / "environment" / "environment.yml").write_text(
@@ -100,7 +100,7 @@ def test_environment_version_changes_exactly_when_the_spec_does(tmp_path):
 
 
 def test_kubernetes_deployment_gets_the_attached_compute_and_requests(tmp_path):
-    repo = baked_repo(tmp_path)
+    repo = bake(tmp_path)
     edit_json(repo / "azure-compute-config.json", lambda c: c.update(
         deploy_target="kubernetes", deploy_cluster_name="aks-prod", deploy_cpu_cores=0.5, deploy_memory_gb=1.5))
     plan = make_plan(repo)
@@ -112,7 +112,7 @@ def test_kubernetes_deployment_gets_the_attached_compute_and_requests(tmp_path):
 
 
 def test_an_input_binding_naming_no_input_is_refused(tmp_path):
-    repo = baked_repo(tmp_path)
+    repo = bake(tmp_path)
     edit_yaml(repo / "iris-classifier.yml", lambda e: e["train"]["args"].update(extra="${{inputs.labels}}"))
     result = mlops("plan", cwd=repo)
     assert result.returncode == 1
@@ -121,7 +121,7 @@ def test_an_input_binding_naming_no_input_is_refused(tmp_path):
 
 
 def test_a_document_the_sdk_refuses_fails_the_plan_with_one_line(tmp_path):
-    repo = baked_repo(tmp_path)
+    repo = bake(tmp_path)
     edit_yaml(repo / "iris-classifier.yml", lambda e: e["inputs"]["training_data"].update(type="uri_folder"))
     (repo / "data" / "iris.csv").rename(repo / "data" / "iris")
     (repo / "data" / "iris").unlink()
@@ -186,7 +186,7 @@ def test_ml_client_uses_the_workspace_coordinates_and_any_credential(tmp_path):
     from mlops.config import AzureConfig
     from mlops.errors import MlopsError
 
-    repo = baked_repo(tmp_path)
+    repo = bake(tmp_path)
     client = AzureConfig(repo, environ={"AZURE_SUBSCRIPTION_ID": "1234"}).ml_client(StaticCredential())
     assert (client.subscription_id, client.resource_group_name, client.workspace_name) == (
         "1234", "rg-iris-classifier", "mlw-iris-classifier")

@@ -6,9 +6,10 @@ import argparse
 
 import pytest
 from azure.ai.ml.entities import AmlCompute
-from azure_fixtures import CI_ENV, COMMIT, FAST, baked_repo, make_plan
+from azure_fixtures import CI_ENV, COMMIT, FAST, make_plan
 from fake_workspace import Crash, FakeMLClient, Workspace, http_error
 
+from conftest import bake
 from mlops.azureml.training import JobFailed, train
 from mlops.errors import MlopsError
 
@@ -21,7 +22,7 @@ HAPPY_CALLS = [
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory):
-    return baked_repo(tmp_path_factory.mktemp("train"))
+    return bake(tmp_path_factory.mktemp("train"))
 
 
 def test_fresh_workspace_gets_compute_environment_data_job_and_a_tagged_model(repo):
