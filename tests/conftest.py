@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,11 @@ def set_up_repo(tmp_path_factory):
         return _SET_UP[framework]
 
     return factory
+
+
+def editable_copy(source: Path, tmp_path: Path) -> Path:
+    """A copy of a set-up repo that a test may edit; its .venv is shared by symlink."""
+    copy = tmp_path / source.name
+    shutil.copytree(source, copy, symlinks=True, ignore=shutil.ignore_patterns(".venv", "outputs", "build"))
+    (copy / ".venv").symlink_to(source / ".venv")
+    return copy

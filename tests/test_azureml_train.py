@@ -15,7 +15,8 @@ from mlops.errors import MlopsError
 
 HAPPY_CALLS = [
     "compute.get", "compute.begin_create_or_update", "environments.get", "environments.create_or_update",
-    "data.get", "data.create_or_update", "jobs.get", "jobs.create_or_update", "jobs.stream", "jobs.get",
+    "data.get", "data.create_or_update", "data.get", "data.create_or_update", "jobs.get", "jobs.create_or_update",
+    "jobs.stream", "jobs.get",
     "jobs.download", "models.list", "models.create_or_update",
 ]
 
@@ -31,12 +32,14 @@ def test_fresh_workspace_gets_compute_environment_data_job_and_a_tagged_model(re
     ws = client.workspace
     assert ws.calls == HAPPY_CALLS
     assert ws.computes["cpu-cluster"].max_instances == 1
-    assert list(ws.data_assets) == [("iris-classifier-data", "1")]
+    assert sorted(ws.data_assets) == [("iris-classifier-data", "1"), ("iris-classifier-evaluation", "1")]
     assert result.job_name == "iris-classifier-4242-1" and ws.jobs[result.job_name].status == "Completed"
     model = ws.models[("iris-classifier-model", "1")]
     assert model.path == "azureml://jobs/iris-classifier-4242-1/outputs/artifacts/paths/outputs/"
-    assert model.tags == {"git_commit": COMMIT, "pull_request": "7", "job": "iris-classifier-4242-1",
-                          "accuracy": "0.9737", "f1_macro": "0.9733"}
+    assert {k: v for k, v in model.tags.items() if not k.startswith("gate")} == {
+        "git_commit": COMMIT, "pull_request": "7", "job": "iris-classifier-4242-1",
+        "accuracy": "0.9737", "f1_macro": "0.9733"}
+    assert model.tags["gate"] == "passed" and model.tags["gate_champion"] == "none"  # a first release: floors only
     assert result.metrics == {"accuracy": 0.9737, "f1_macro": 0.9733}
     assert result.studio_url == "https://ml.azure.com/runs/iris-classifier-4242-1"
 

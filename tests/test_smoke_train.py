@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import mlops
+from conftest import editable_copy, mlops
 
 
 def tracked_digest(repo: Path) -> dict[str, str]:
@@ -20,11 +19,7 @@ def tracked_digest(repo: Path) -> dict[str, str]:
 @pytest.fixture
 def repo(set_up_repo, tmp_path) -> Path:
     """A copy of the set-up sklearn repo that a test may edit (its .venv is shared by symlink)."""
-    source = set_up_repo("sklearn")
-    copy = tmp_path / source.name
-    shutil.copytree(source, copy, symlinks=True, ignore=shutil.ignore_patterns(".venv", "outputs", "build"))
-    (copy / ".venv").symlink_to(source / ".venv")
-    return copy
+    return editable_copy(set_up_repo("sklearn"), tmp_path)
 
 
 def test_smoke_train_writes_model_and_metrics_without_editing_a_file(repo):

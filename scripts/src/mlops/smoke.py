@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import MlopsError
+from mlops.gate_smoke import run_gate_step
 from mlops.job_code import stage_job_code
 from mlops.metrics import METRICS_FILE, read_metrics
 from mlops.project import Project
@@ -44,6 +45,7 @@ class SmokeResult:
     metrics: dict[str, Any]
     seconds: float
     plots: list[Path]
+    gate: dict[str, Any] | None = None
 
 
 def training_arguments(args: dict[str, Any]) -> list[str]:
@@ -113,8 +115,9 @@ def missing_package_error(module: str, script_name: str, line: int | None, spec_
                       f"add '{package}' under pip: in {spec_file}")
 
 
-def run_smoke_training(project: Project, log=print) -> SmokeResult:
-    """Stage the job, check its imports, run it with the smoke overrides and collect its outputs."""
+def run_smoke_training(project: Project, log=print, champion: Path | None = None) -> SmokeResult:
+    """Stage the job, check its imports, run it with the smoke overrides (and the gate's step against
+    ``champion``, a locally saved model) and collect its outputs."""
     spec_file = project.experiment["dependencies"]
     try:
         spec = load_runtime_spec(project.path(spec_file), spec_file)
@@ -124,9 +127,10 @@ def run_smoke_training(project: Project, log=print) -> SmokeResult:
     script = stage_job_code(project, project.root / "build" / "smoke", log=log)
     check_imports(project, python, script, spec_file)
     seconds = _run_training(project, python, script, spec_file, log)
+    gate = run_gate_step(project, python, script.parent, smoke_environment(project), champion, log)
     outputs = _collect_outputs(script.parent / "outputs", project.root / "outputs")
     return SmokeResult(outputs=outputs, metrics=read_metrics(outputs / METRICS_FILE), seconds=seconds,
-                       plots=sorted(outputs.glob("*.png")))
+                       plots=sorted(outputs.glob("*.png")), gate=gate)
 
 
 def check_imports(project: Project, python: Path, script: Path, spec_file: str) -> None:

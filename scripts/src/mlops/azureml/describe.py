@@ -12,6 +12,7 @@ from typing import Any
 
 from mlops.azureml import documents as docs
 from mlops.azureml.compute import compare_compute
+from mlops.azureml.gate_plan import describe_gate
 from mlops.azureml.plan import Plan, load_entities
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
 
@@ -58,9 +59,12 @@ def describe_plan(plan: Plan, state: dict[str, str] | None = None) -> list[Item]
         "training job (one run of the training script)", job["name"], state.get("job.yml", "submit"),
         f"experiment {job['experiment_name']}, on {compute['name']}: {job['command']} "
         f"(code snapshot: {len(staged)} files from {', '.join(_roots(staged))})"))
+    gate = [Item(*row) for row in describe_gate(project, plan.champion, offline=not state)]
+    items += [item for item in gate if item.command == "train"]
     items.append(Item(
         "model (the trained files, versioned)", d["model.yml"]["name"], "register a new version",
         "from the job's outputs/ folder, tagged with the git commit, the pull request and the metrics"))
+    items += [item for item in gate if item.command == "deploy"]
     endpoint = d["endpoint.yml"]
     target = (f"Kubernetes compute {project.compute.get('deploy_cluster_name')}"
               if docs.is_kubernetes(project) else "Azure-managed machines")

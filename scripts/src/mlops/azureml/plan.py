@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from mlops.azureml import documents as docs
+from mlops.azureml.gate_plan import data_inputs, with_gate
 from mlops.azureml.names import deployment_name, job_name
 from mlops.azureml.provenance import Provenance
 from mlops.errors import MlopsError
@@ -39,6 +40,8 @@ class Plan:
     directory: Path
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    champion: Any = None
+    """The serving model the gate compares with (an ``azureml.champion.Champion``), when it was read."""
 
     def path(self, file_name: str) -> Path:
         """Where one of the plan's files is."""
@@ -77,8 +80,11 @@ def write_serving_conda(spec_path: Path, target: Path) -> None:
 
 
 def write_plan(project: Project, provenance: Provenance, env: dict[str, str],
-               directory: Path | None = None) -> Plan:
-    """Stage the code snapshots, write the YAML documents, and check each with the SDK's loader."""
+               directory: Path | None = None, champion: Any = None) -> Plan:
+    """Stage the code snapshots, write the YAML documents, and check each with the SDK's loader.
+
+    ``champion`` (read from the endpoint) becomes an input of the job for the quality gate.
+    """
     directory = directory or project.root / PLAN_DIR
     notes = []
     commit = provenance.commit
@@ -109,20 +115,20 @@ def write_plan(project: Project, provenance: Provenance, env: dict[str, str],
     documents = {
         "compute.yml": docs.compute_document(project),
         "environment.yml": docs.environment_document(project, names.environment_version),
-        "job.yml": docs.job_document(project, names, tags),
+        "job.yml": with_gate(project, docs.job_document(project, names, tags), champion),
         "model.yml": docs.model_document(project, names, tags),
         "serving-environment.yml": docs.serving_environment_document(project, names.serving_environment_version),
         "endpoint.yml": docs.endpoint_document(project),
         "deployment.yml": docs.deployment_document(project, names, tags),
     }
-    for input_name, spec in project.experiment.get("inputs", {}).items():
+    for input_name, spec in {**project.experiment.get("inputs", {}), **data_inputs(project)}.items():
         data = docs.data_document(input_name, spec)
         if data:
             data["path"] = os.path.relpath(project.path(data["path"]), directory)
             documents[f"data-{input_name}.yml"] = data
     for file_name, document in documents.items():
         (directory / file_name).write_text(yaml.safe_dump(document, sort_keys=False, width=1000), encoding="utf-8")
-    plan = Plan(project, provenance, names, directory, documents, notes)
+    plan = Plan(project, provenance, names, directory, documents, notes, champion)
     load_entities(plan)
     check_bindings(documents["job.yml"], f"{directory.name}/job.yml")
     return plan

@@ -18,6 +18,9 @@ from mlops.azureml.compute import ensure_compute
 from mlops.azureml.plan import Plan, load_entities
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
 from mlops.errors import MlopsError
+from mlops.gate_evaluation import GATE_FILE
+from mlops.gate_report import registration_marks
+from mlops.gate_staging import gate_section
 from mlops.metrics import METRICS_FILE, read_metrics
 
 SUCCEEDED = "Completed"
@@ -35,6 +38,7 @@ class TrainResult:
     metrics: dict[str, Any] = field(default_factory=dict)
     model_name: str = ""
     model_version: str = ""
+    gate: dict[str, Any] | None = None
 
 
 class JobFailed(MlopsError):
@@ -70,9 +74,11 @@ def train(client: Any, plan: Plan, policy: RetryPolicy = DEFAULT_POLICY, log=pri
             reason = reason or f"the job ended {job.status}"
             raise JobFailed(job.name, job.status, reason, tail, studio_url)
         metrics = read_metrics(downloaded / METRICS)
+        gate = read_metrics(downloaded / METRICS.parent / GATE_FILE) or None
     log("5/5 model")
-    model = register_model(client, entities["model.yml"], job.name, metrics, policy, log)
-    return TrainResult(job.name, studio_url, metrics, model.name, str(model.version))
+    marks = registration_marks(gate, gate_section(plan.project) is not None)
+    model = register_model(client, entities["model.yml"], job.name, metrics, policy, log, marks)
+    return TrainResult(job.name, studio_url, metrics, model.name, str(model.version), gate)
 
 
 def submit_job(client: Any, job: Any, policy: RetryPolicy, log=print) -> Any:
@@ -128,15 +134,19 @@ def tail_lines(path: Path, count: int) -> list[str]:
 
 
 def register_model(client: Any, model: Any, job_name: str, metrics: dict[str, Any], policy: RetryPolicy,
-                   log=print) -> Any:
-    """Register the job's output as a new model version, unless this job's model already is."""
+                   log=print, marks: tuple[dict[str, str], dict[str, str]] = ({}, {})) -> Any:
+    """Register the job's output as a new model version, unless this job's model already is.
+
+    ``marks`` are the quality gate's (tags, properties): its verdict travels with the model.
+    """
     versions = call(policy, f"models.list {model.name}", lambda: list(client.models.list(name=model.name)), log=log)
     for existing in versions:
         if (existing.tags or {}).get("job") == job_name:
             log(f"  model {model.name}:{existing.version}: already registered from {job_name}")
             return existing
     scalars = {name: str(value) for name, value in metrics.items() if isinstance(value, (int, float, str, bool))}
-    model.tags = {**(model.tags or {}), **scalars}
+    model.tags = {**(model.tags or {}), **scalars, **marks[0]}
+    model.properties = {**(model.properties or {}), **marks[1]}
     registered = call(policy, f"models.create_or_update {model.name}", client.models.create_or_update, model,
                       log=log)
     log(f"  model {registered.name}:{registered.version}: registered from {job_name}")

@@ -7,6 +7,8 @@ from pathlib import Path
 from mlops.assembly import check_script
 from mlops.documents import Document
 from mlops.findings import Finding, dotted
+from mlops.gate_smoke import last_smoke_findings
+from mlops.gate_staging import DEFAULT_SCRIPT
 from mlops.runtime_spec import SpecError, load_runtime_spec
 
 CREATE_COMPUTE_MAX = 24
@@ -25,6 +27,7 @@ def cross_checks(root: Path, experiment_name: str, documents: dict[str, Document
         else:
             findings += _python_version(root, spec_path, spec.python)
     findings += _script_sections(root, experiment.data["train"]["script"])
+    findings += last_smoke_findings(root, experiment.data, experiment_name, experiment)
     name = compute.data["compute_node_name"]
     if len(name) > CREATE_COMPUTE_MAX:
         line, col = compute.position(("compute_node_name",))
@@ -53,6 +56,12 @@ def _missing_paths(root: Path, file: str, experiment: Document) -> list[Finding]
         named.append((("inputs", input_name, "sample"), spec["sample"], _kind(spec["type"])))
         if "register_from" in spec:
             named.append((("inputs", input_name, "register_from"), spec["register_from"], _kind(spec["type"])))
+    gate = data.get("gate") or {}
+    if gate:
+        spec = gate["evaluation_data"]
+        named.append((("gate", "evaluation_script"), gate.get("evaluation_script", DEFAULT_SCRIPT), "file"))
+        named += [(("gate", "evaluation_data", key), spec[key], _kind(spec["type"]))
+                  for key in ("sample", "register_from") if key in spec]
     findings = []
     for path, relative, kind in named:
         target = root / relative
