@@ -41,7 +41,7 @@ def test_smoke_run_judges_the_smoke_model_against_a_locally_saved_champion(repo,
     record = json.loads((repo / "outputs" / "gate.json").read_text())
     assert record["champion"] == {"model": "local:champion", "metrics": {"accuracy": 0.3333, "f1_macro": 0.1667}}
     assert record["challenger"]["metrics"]["accuracy"] >= 0.8 and record["verdict"]["passed"] is True
-    assert record["evaluation_data"] == str(repo / "data/evaluation/iris.csv")
+    assert record["evaluation_data"] == "data/evaluation/iris.csv"
     assert "quality gate: PASSED against local:champion" in result.stdout
     assert "| accuracy (primary) | may not be worse than the champion (higher is better) | 0.3333 |" in \
         summary.read_text()

@@ -6,7 +6,8 @@ smoke-train``. It loads both models and scores them with the author's evaluation
 ``evaluate.py``: ``load_model(folder)`` and ``evaluate(model, data_path) -> dict``), so the two are
 judged by the same code on the same data. Standard library only: the toolkit is not installed in the job.
 
-    python -m mlops_gate.gate_evaluation --evaluation_data PATH [--champion_model DIR --champion NAME:VERSION]
+    python -m mlops_gate.gate_evaluation --evaluation_data PATH [--evaluation_label NAME]
+        [--champion_model DIR --champion NAME:VERSION]
 """
 
 from __future__ import annotations
@@ -49,12 +50,12 @@ def score(module: Any, model_folder: Path, data: Path, who: str) -> dict[str, An
 
 
 def run(settings: dict[str, Any], data: Path, outputs: Path, champion_model: Path | None,
-        champion: str | None) -> dict[str, Any]:
-    """Score, judge and write ``outputs/gate.json``; return what was written."""
+        champion: str | None, label: str | None = None) -> dict[str, Any]:
+    """Score, judge and write ``outputs/gate.json``; return what was written. ``label`` names the data."""
     module = evaluation_module(Path(settings["script"]))
     mine = score(module, outputs, data, "new model")
     theirs = score(module, champion_model, data, "champion") if champion_model else None
-    record = make_record(settings, str(data), mine, theirs, champion)
+    record = make_record(settings, label or str(data), mine, theirs, champion)
     (outputs / GATE_FILE).write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
     return record
 
@@ -85,13 +86,15 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the job's arguments, run the gate evaluation and print the verdict; exit 0 whatever it is."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--evaluation_data", type=Path, required=True)
+    parser.add_argument("--evaluation_label", default=None, help="how the summaries name the data (its asset)")
     parser.add_argument("--champion_model", type=Path, default=None, help="folder of the serving model")
     parser.add_argument("--champion", default=None, help="name:version of the serving model")
     parser.add_argument("--outputs", type=Path, default=Path("outputs"))
     parser.add_argument("--settings", type=Path, default=Path(__file__).resolve().parent / RULE_FILE)
     args = parser.parse_args(argv)
     settings = json.loads(args.settings.read_text(encoding="utf-8"))
-    print_record(run(settings, args.evaluation_data, args.outputs, args.champion_model, args.champion))
+    print_record(run(settings, args.evaluation_data, args.outputs, args.champion_model, args.champion,
+                     args.evaluation_label))
     return 0
 
 

@@ -16,15 +16,18 @@ def verdict_markdown(record: dict[str, Any], title: str, model: str = "the new m
     verdict = verdict_from_dict(record["verdict"])
     champion = verdict.champion or "none (first release)"
     outcome = "passed" if verdict.passed else "**refused**"
-    lines = [f"### {title}: {outcome}", "",
-             f"New model `{model}` against champion `{champion}`, both scored by the same evaluation code on "
-             f"`{record.get('evaluation_data', '?')}`.", "",
+    data = record.get("evaluation_data", "?")
+    scope = (f"New model `{model}` scored on `{data}`; no model serves yet (a first release), so only the floors "
+             "apply." if verdict.first_release else
+             f"New model `{model}` against champion `{champion}` (the model serving most traffic), both scored by "
+             f"the same evaluation code on `{data}`.")
+    lines = [f"### {title}: {outcome}", "", scope, "",
              f"| metric | rule | champion `{champion}` | new `{model}` | result |", "|---|---|---:|---:|---|"]
     for check in verdict.checks:
         result = "ok" if check.passed else "**failed**"
         lines.append(f"| {check.metric} ({check.kind}) | {_cell(check.rule)} | {_number(check.champion)} | "
                      f"{_number(check.challenger)} | {result} |")
-    lines += ["", f"Verdict: {verdict.reason()}", *verdict.notes, *notes]
+    lines += ["", f"Verdict: {verdict.reason()}", *notes]
     return "\n".join(lines) + "\n\n"
 
 

@@ -47,9 +47,10 @@ def run_gate_step(project: Project, python: Path, code_dir: Path, env: dict[str,
         if champion.exists():
             shutil.rmtree(champion)
         shutil.copytree(code_dir / "outputs", champion)
-    sample = project.path(evaluation_input(project)["sample"])
-    arguments = evaluation_arguments(str(sample), str(champion.resolve()), f"local:{champion.name}")
-    log(f"Quality gate: scoring the smoke model and the model in {champion} on {sample.relative_to(project.root)}")
+    relative = evaluation_input(project)["sample"]
+    sample = project.path(relative)
+    arguments = evaluation_arguments(str(sample), relative, str(champion.resolve()), f"local:{champion.name}")
+    log(f"Quality gate: scoring the smoke model and the model in {champion} on {relative}")
     result = subprocess.run([str(python), "-m", MODULE, *arguments], cwd=code_dir, env=env, text=True,
                             capture_output=True)
     sys.stdout.write(result.stdout)

@@ -70,9 +70,10 @@ def stage_gate(project: Project, destination: Path) -> None:
         shutil.copy2(project.path(script), target)
 
 
-def evaluation_arguments(data: str, champion_model: str | None = None, champion: str | None = None) -> list[str]:
+def evaluation_arguments(data: str, label: str, champion_model: str | None = None,
+                         champion: str | None = None) -> list[str]:
     """The arguments of the gate's step, for the job's command and for the smoke run."""
-    arguments = ["--evaluation_data", data]
+    arguments = ["--evaluation_data", data, "--evaluation_label", label]
     if champion_model:
         arguments += ["--champion_model", champion_model, "--champion", champion or "champion"]
     return arguments

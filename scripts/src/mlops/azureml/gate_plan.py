@@ -8,6 +8,7 @@ the endpoint when ``mlops train`` (or ``mlops plan --workspace``) runs; the offl
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from mlops.azureml.champion import Champion, find_champion
@@ -51,8 +52,9 @@ def with_gate(project: Project, job: dict[str, Any], champion: Champion | None) 
     inputs = {**job.get("inputs", {}), EVALUATION_INPUT: {"type": spec["type"], "path": spec["azure"]}}
     if champion is not None:
         inputs[CHAMPION_INPUT] = {"type": "custom_model", "path": champion.job_input}
-    arguments = evaluation_arguments(binding(EVALUATION_INPUT), champion and binding(CHAMPION_INPUT),
-                                     champion and champion.label)
+    # Bindings stay bare (Azure replaces them before the shell runs); names are quoted, a URI may hold '&'.
+    arguments = evaluation_arguments(binding(EVALUATION_INPUT), shlex.quote(spec["azure"]),
+                                     champion and binding(CHAMPION_INPUT), champion and shlex.quote(champion.label))
     command = f"{job['command']} && python -m {MODULE} {' '.join(arguments)}"
     return {**job, "inputs": inputs, "command": command}
 
