@@ -317,6 +317,8 @@ def test_plan_against_the_workspace_says_create_change_or_keep(repo, capsys):
     assert "-> CHANGE idle_time_before_scale_down (cluster 'cpu-cluster' may scale to 4 nodes" in out
     assert "-> CREATE\n" in out  # the environment, the data and the job do not exist in this workspace
     assert "online endpoint (the service's stable URL): iris-classifier-svc\n   -> KEEP" in out
+    assert f"scores the new model and champion {MODEL}:1 (deployment {OLD}, 100% of {ENDPOINT}'s traffic)" in out
+    assert f"--champion_model ${{{{inputs.champion_model}}}} --champion {MODEL}:1" in out
 
 
 def test_deploy_without_the_scoring_script_says_which_file_is_missing(tmp_path):

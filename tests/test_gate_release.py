@@ -199,3 +199,12 @@ def test_a_verdict_against_another_champion_than_the_one_serving_is_refused(rele
     with pytest.raises(GateRefused, match=f"judged against {MODEL}:1 but {MODEL}:3 serves now"):
         release.deploy(ws, NEXT_COMMIT)
     assert serving(ws) == {f"c{THIRD_COMMIT[:8]}": f"azureml:{MODEL}:3"}
+
+
+def test_spacy_is_gated_on_ents_f_with_a_recall_guard(tmp_path, release):
+    repo = bake(tmp_path, framework="spacy")
+    ws = Workspace()
+    assert release(ws, COMMIT, {"ents_f": 0.95, "ents_p": 0.95, "ents_r": 0.95}, project=repo) == 0
+    with pytest.raises(GateRefused, match=r"ents_r 0\.9 vs 0\.95 for champion .*:1: ents_r may be at most 0\.02 worse"):
+        release(ws, NEXT_COMMIT, {"ents_f": 0.96, "ents_p": 1.0, "ents_r": 0.9}, project=repo)
+    assert serving(ws) == {f"c{COMMIT[:8]}": f"azureml:{MODEL}:1"}

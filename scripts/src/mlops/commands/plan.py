@@ -14,12 +14,18 @@ def add_arguments(parser) -> None:
 def run(args, client=None) -> int:
     """Write build/azureml/, load every file with azure-ai-ml, print the summary."""
     from mlops.azureml.describe import describe_plan, workspace_state
+    from mlops.azureml.gate_plan import read_champion
+    from mlops.azureml.retry import DEFAULT_POLICY
     from mlops.commands._azure import connect, load_plan
 
     plan = load_plan(args.project_dir)
     state = None
     if args.workspace:
-        state = workspace_state(client or connect(plan.project), plan)
+        client = client or connect(plan.project)
+        champion = read_champion(client, plan.project, DEFAULT_POLICY)
+        if champion is not None:  # the job the plan shows then scores the new model against it
+            plan = load_plan(args.project_dir, champion)
+        state = workspace_state(client, plan)
     azure = plan.project.azure
     print(f"Plan for {plan.project.experiment_file.name} in Azure ML workspace {azure['workspace_name']} "
           f"(resource group {azure['resource_group']}, {azure.get('location', 'region not set')}).")
