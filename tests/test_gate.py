@@ -128,3 +128,28 @@ def test_the_summary_table_puts_both_models_side_by_side_and_tags_carry_the_verd
     assert tags["gate_new_accuracy"] == "0.9333" and tags["gate_champion_accuracy"] == "0.9667"
     assert record_of({"gate_record": json.dumps(record)}, {}) == json.loads(json.dumps(record))
     assert record_of({}, {}) is None
+
+
+def test_validate_names_each_gate_mistake_in_one_line(tmp_path):
+    import yaml
+
+    from conftest import bake, mlops
+
+    repo = bake(tmp_path)
+    experiment = repo / "iris-classifier.yml"
+    original = experiment.read_text()
+    data = yaml.safe_load(original)
+    data["gate"]["primary"]["min_improvement"] = 0.01
+    data["gate"]["tie"] = "maybe"
+    data["gate"]["floors"]["accuracy"] = {"minimum": 0.8}
+    experiment.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = mlops("validate", cwd=repo).stdout
+    assert "gate.primary: sets both 'max_drop' and 'min_improvement': keep one" in out
+    assert "gate.tie: 'maybe' is not allowed: use one of 'deploy', 'refuse'" in out
+    assert "gate.floors.accuracy.minimum: unknown key 'minimum': did you mean 'min'?" in out
+    experiment.write_text(original)
+    (repo / "data" / "evaluation" / "iris.csv").unlink()
+    (repo / "evaluate.py").unlink()
+    out = mlops("validate", cwd=repo).stdout
+    assert "gate.evaluation_data.sample: 'data/evaluation/iris.csv' is not a file in the repo" in out
+    assert "gate.evaluation_script: 'evaluate.py' is not a file in the repo" in out
