@@ -18,7 +18,7 @@ from typing import Any
 from mlops.errors import MlopsError
 from mlops.frameworks import get_framework
 from mlops.project import Project
-from mlops.runtime_env import ensure_environment
+from mlops.runtime_env import ensure_venv
 from mlops.runtime_spec import SpecError, load_runtime_spec
 from mlops.smoke import isolated_environment
 
@@ -110,7 +110,7 @@ def serving_python(project: Project, adapter: Adapter, log=print) -> Path:
         spec = load_runtime_spec(project.path(spec_file), spec_file)
     except SpecError as error:
         raise MlopsError(str(error.findings[0])) from None
-    return ensure_environment(spec, kind=adapter.env_kind,
+    return ensure_venv(spec, kind=adapter.env_kind,
                               extra=adapter.packages, log=log)
 
 

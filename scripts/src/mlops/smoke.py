@@ -24,7 +24,7 @@ from mlops.errors import MlopsError
 from mlops.job_code import stage_job_code
 from mlops.metrics import METRICS_FILE, read_metrics
 from mlops.project import Project
-from mlops.runtime_env import ensure_environment
+from mlops.runtime_env import ensure_venv
 from mlops.runtime_spec import SpecError, load_runtime_spec
 
 # import name -> pip package, where they differ
@@ -120,7 +120,7 @@ def run_smoke_training(project: Project, log=print) -> SmokeResult:
         spec = load_runtime_spec(project.path(spec_file), spec_file)
     except SpecError as error:
         raise MlopsError(str(error.findings[0])) from None
-    python = ensure_environment(spec, log=log)
+    python = ensure_venv(spec, log=log)
     script = stage_job_code(project, project.root / "build" / "smoke", log=log)
     check_imports(project, python, script, spec_file)
     seconds = _run_training(project, python, script, spec_file, log)

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops.azureml import documents as docs
-from mlops.azureml.assets import ensure_environment
-from mlops.azureml.faults import is_name_taken, is_quota_error, message_of, quota_error
+from mlops.azureml import release_documents as docs
+from mlops.azureml.assets import ensure_environment_asset
+from mlops.azureml.faults import QuotaError, is_name_taken, is_quota_error, message_of, quota_error
 from mlops.azureml.names import MAX_DEPLOYMENTS, suggest_endpoint_name
-from mlops.azureml.plan import Plan, load_entities
+from mlops.azureml.release_plan import ReleasePlan, load_entities
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
 from mlops.errors import MlopsError
 
@@ -68,7 +68,7 @@ class Release:
         return self.deployment.name
 
 
-def prepare_release(client: Any, plan: Plan, policy: RetryPolicy, log=print) -> Release:
+def prepare_release(client: Any, plan: ReleasePlan, policy: RetryPolicy, log=print) -> Release:
     """Check the local files, find this commit's model, and load the planned endpoint and deployment."""
     project = plan.project
     settings = docs.deploy_settings(project)
@@ -99,7 +99,7 @@ def find_model(client: Any, name: str, commit: str, policy: RetryPolicy, log=pri
     return max(mine, key=lambda m: int(m.version) if str(m.version).isdigit() else 0)
 
 
-def deploy(client: Any, release: Release, policy: RetryPolicy = DEFAULT_POLICY, log=print,
+def roll_out(client: Any, release: Release, policy: RetryPolicy = DEFAULT_POLICY, log=print,
            sleep: Callable[[float], None] = time.sleep) -> DeployResult:
     """Release ``release.deployment`` behind ``release.endpoint`` blue/green; see the module docstring."""
     name, new = release.endpoint_name, release.new
@@ -113,7 +113,7 @@ def deploy(client: Any, release: Release, policy: RetryPolicy = DEFAULT_POLICY, 
         return _finish(client, release, policy, log)
     baseline = _without(traffic, new)
     log(f"  live traffic now: {_describe(traffic)}")
-    ensure_environment(client, release.environment, policy, log)
+    ensure_environment_asset(client, release.environment, policy, log)
     _make_room(client, release, existing, traffic, endpoint, policy, log)
     if new in existing and _state(existing[new]) in BAD_STATES:
         log(f"  {new} exists from an earlier attempt in state {existing[new].provisioning_state}: replacing it")
@@ -262,7 +262,7 @@ def _roll_back(client: Any, release: Release, baseline: dict[str, int], error: E
         _delete(client, name, new, policy, log)
     except Exception as problem:  # clean-up is best effort; the original error is reported
         problems.append(f"could not delete {new} ({message_of(problem)[:200]}): rerun `mlops deploy` or delete it")
-    if isinstance(error, MlopsError) and "not enough quota" in str(error):
+    if isinstance(error, QuotaError):
         message = str(error)
     else:
         message = f"deployment {new} failed before taking traffic: {reason}"

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mlops.azureml import documents as docs
+from mlops.azureml import release_documents as docs
 from mlops.azureml.compute import compare_compute
-from mlops.azureml.plan import Plan, load_entities
+from mlops.azureml.release_plan import ReleasePlan, load_entities
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
 
 
@@ -27,7 +27,7 @@ class Item:
     command: str = "train"
 
 
-def describe_plan(plan: Plan, state: dict[str, str] | None = None) -> list[Item]:
+def describe_plan(plan: ReleasePlan, state: dict[str, str] | None = None) -> list[Item]:
     """Every planned thing, in the order the commands create them; ``state`` maps a file to an action."""
     project, names, d = plan.project, plan.names, plan.documents
     state = state or {}
@@ -93,7 +93,7 @@ def _roots(paths: list[str]) -> list[str]:
     return sorted({p.split("/")[0] + ("/" if "/" in p else "") for p in paths})
 
 
-def workspace_state(client: Any, plan: Plan, policy: RetryPolicy = DEFAULT_POLICY, log=print) -> dict[str, str]:
+def workspace_state(client: Any, plan: ReleasePlan, policy: RetryPolicy = DEFAULT_POLICY, log=print) -> dict[str, str]:
     """Compare the plan with the workspace using read-only calls: CREATE, CHANGE (what) or KEEP per file."""
     entities = load_entities(plan)
     state: dict[str, str] = {}

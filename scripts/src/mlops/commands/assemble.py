@@ -41,13 +41,13 @@ def run(args) -> int:
 
 def _project_framework(root: Path) -> str:
     """The experiment file's ``framework``, read without validating the whole repo."""
-    from mlops.documents import DocumentError, load_document
     from mlops.errors import MlopsError
-    from mlops.project import find_experiment_file
+    from mlops.layout import find_experiment_file
+    from mlops.positioned import load_document
 
     try:
         framework = load_document(find_experiment_file(root)).data.get("framework")
-    except (MlopsError, DocumentError, AttributeError):
+    except (MlopsError, AttributeError):  # a DocumentError is an MlopsError
         framework = None
     if not isinstance(framework, str):
         raise MlopsError(f"{root}: no experiment file with a `framework` here: pass --framework sklearn|spacy")

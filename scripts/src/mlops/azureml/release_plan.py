@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from mlops.azureml import documents as docs
+from mlops.azureml import release_documents as docs
 from mlops.azureml.names import deployment_name, job_name
 from mlops.azureml.provenance import Provenance
 from mlops.errors import MlopsError
@@ -30,7 +30,7 @@ PLACEHOLDER_COMMIT = "0000000"
 
 
 @dataclass
-class Plan:
+class ReleasePlan:
     """The written documents (file name -> dict), where they are, and the names they use."""
 
     project: Project
@@ -77,7 +77,7 @@ def write_serving_conda(spec_path: Path, target: Path) -> None:
 
 
 def write_plan(project: Project, provenance: Provenance, env: dict[str, str],
-               directory: Path | None = None) -> Plan:
+               directory: Path | None = None) -> ReleasePlan:
     """Stage the code snapshots, write the YAML documents, and check each with the SDK's loader."""
     directory = directory or project.root / PLAN_DIR
     notes = []
@@ -122,13 +122,13 @@ def write_plan(project: Project, provenance: Provenance, env: dict[str, str],
             documents[f"data-{input_name}.yml"] = data
     for file_name, document in documents.items():
         (directory / file_name).write_text(yaml.safe_dump(document, sort_keys=False, width=1000), encoding="utf-8")
-    plan = Plan(project, provenance, names, directory, documents, notes)
+    plan = ReleasePlan(project, provenance, names, directory, documents, notes)
     load_entities(plan)
     check_bindings(documents["job.yml"], f"{directory.name}/job.yml")
     return plan
 
 
-def load_entities(plan: Plan) -> dict[str, Any]:
+def load_entities(plan: ReleasePlan) -> dict[str, Any]:
     """Each file loaded with its azure-ai-ml loader; a refusal becomes one line naming the file."""
     entities = {}
     for file_name in plan.documents:
