@@ -17,21 +17,18 @@ from typing import Any
 
 from mlops.errors import MlopsError
 from mlops.frameworks import get_framework
+from mlops.layout import SAMPLE_REQUEST, SERVING_DIR
 from mlops.project import Project
 from mlops.runtime_env import ensure_venv
-from mlops.runtime_spec import SpecError, load_runtime_spec
 from mlops.smoke import isolated_environment
 
-SERVING_DIR = "serving"
 SCORING_SCRIPT = "score.py"
-SAMPLE_REQUEST = f"{SERVING_DIR}/sample-request.json"
 
 # The server packages, pinned once: added to the runtime spec to build each adapter's environment.
 APP_PACKAGES = ("fastapi==0.165.0", "fastapi-offline==1.7.7", "uvicorn==0.54.0", "httptools==0.9.0",
                 "uvloop==0.23.0; sys_platform != 'win32'")
 INFERENCE_SERVER_PACKAGES = ("azureml-inference-server-http==1.5.1",)
 
-DEFAULT_LIMITS = {"max_rows": 1000, "max_body_bytes": 1_048_576}
 LIMIT_VARIABLES = {"max_rows": "PREDICT_MAX_ROWS", "max_body_bytes": "PREDICT_MAX_BODY_BYTES"}
 
 
@@ -78,8 +75,8 @@ class Launch:
 
 def serving_limits(project: Project) -> dict[str, int]:
     """The request limits from the experiment file's ``serve:`` section, with defaults for what it omits."""
-    configured = project.experiment.get("serve", {})
-    return {name: int(configured.get(name, default)) for name, default in DEFAULT_LIMITS.items()}
+    serve = project.experiment.serve
+    return {name: int(getattr(serve, name)) for name in LIMIT_VARIABLES}
 
 
 def server_environment(model: Path, limits: dict[str, int]) -> dict[str, str]:
@@ -96,7 +93,7 @@ def resolve_model(project: Project, given: Path | None) -> Path:
         if not path.exists():
             raise MlopsError(f"--model {given}: no such file or folder: pass the model file or the folder holding it")
         return path.resolve()
-    saved = get_framework(project.experiment["framework"]).model_output
+    saved = get_framework(project.experiment.framework).model_output
     path = project.path(saved)
     if not path.exists():
         raise MlopsError(f"{saved} is missing: run `mlops smoke-train` first, or pass --model PATH")
@@ -105,13 +102,7 @@ def resolve_model(project: Project, given: Path | None) -> Path:
 
 def serving_python(project: Project, adapter: Adapter, log=print) -> Path:
     """The interpreter of ``adapter``'s environment: the runtime spec plus the adapter's server, cached."""
-    spec_file = project.experiment["dependencies"]
-    try:
-        spec = load_runtime_spec(project.path(spec_file), spec_file)
-    except SpecError as error:
-        raise MlopsError(str(error.findings[0])) from None
-    return ensure_venv(spec, kind=adapter.env_kind,
-                              extra=adapter.packages, log=log)
+    return ensure_venv(project.spec, kind=adapter.env_kind, extra=adapter.packages, log=log)
 
 
 def plan_launch(project: Project, adapter: Adapter, python: Path, *, host: str, port: int, model: Path,

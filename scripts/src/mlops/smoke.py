@@ -25,7 +25,6 @@ from mlops.job_code import stage_job_code
 from mlops.metrics import METRICS_FILE, read_metrics
 from mlops.project import Project
 from mlops.runtime_env import ensure_venv
-from mlops.runtime_spec import SpecError, load_runtime_spec
 
 # import name -> pip package, where they differ
 DISTRIBUTIONS = {
@@ -44,23 +43,6 @@ class SmokeResult:
     metrics: dict[str, Any]
     seconds: float
     plots: list[Path]
-
-
-def training_arguments(args: dict[str, Any]) -> list[str]:
-    """Turn ``{"n_estimators": 5}`` into ``["--n_estimators", "5"]``, in the given order."""
-    rendered: list[str] = []
-    for name, value in args.items():
-        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        rendered += [f"--{name}", text]
-    return rendered
-
-
-def smoke_arguments(project: Project) -> list[str]:
-    """The full-run arguments with the smoke overrides merged over them, plus each input's local sample."""
-    merged = {**project.experiment["train"].get("args", {}), **project.experiment.get("smoke", {}).get("args", {})}
-    for name, spec in project.experiment.get("inputs", {}).items():
-        merged[name] = str(project.path(spec["sample"]))
-    return training_arguments(merged)
 
 
 def imported_modules(script: Path) -> list[tuple[str, int]]:
@@ -101,7 +83,7 @@ def isolated_environment() -> dict[str, str]:
 def smoke_environment(project: Project) -> dict[str, str]:
     """The isolated environment, with MLflow kept local: the repo's ``mlruns/`` file store, never a service."""
     env = {k: v for k, v in isolated_environment().items() if not k.startswith(("MLFLOW_", "AZUREML_"))}
-    env["MLFLOW_TRACKING_URI"] = (project.root / "mlruns").as_uri()
+    env["MLFLOW_TRACKING_URI"] = project.layout.mlruns.as_uri()
     return env
 
 
@@ -115,16 +97,12 @@ def missing_package_error(module: str, script_name: str, line: int | None, spec_
 
 def run_smoke_training(project: Project, log=print) -> SmokeResult:
     """Stage the job, check its imports, run it with the smoke overrides and collect its outputs."""
-    spec_file = project.experiment["dependencies"]
-    try:
-        spec = load_runtime_spec(project.path(spec_file), spec_file)
-    except SpecError as error:
-        raise MlopsError(str(error.findings[0])) from None
-    python = ensure_venv(spec, log=log)
-    script = stage_job_code(project, project.root / "build" / "smoke", log=log)
+    spec_file = project.experiment.dependencies
+    python = ensure_venv(project.spec, log=log)
+    script = stage_job_code(project, project.layout.smoke_dir, log=log)
     check_imports(project, python, script, spec_file)
     seconds = _run_training(project, python, script, spec_file, log)
-    outputs = _collect_outputs(script.parent / "outputs", project.root / "outputs")
+    outputs = _collect_outputs(script.parent / "outputs", project.layout.outputs)
     return SmokeResult(outputs=outputs, metrics=read_metrics(outputs / METRICS_FILE), seconds=seconds,
                        plots=sorted(outputs.glob("*.png")))
 
@@ -132,7 +110,7 @@ def run_smoke_training(project: Project, log=print) -> SmokeResult:
 def check_imports(project: Project, python: Path, script: Path, spec_file: str) -> None:
     """Raise, naming module, line and spec file, for the first module the staged script imports that
     ``python`` lacks: a missing package fails here, in seconds, instead of after training started."""
-    script_name = project.experiment["train"]["script"]
+    script_name = project.experiment.train.script
     code_dir = script.parent
     local = {p.stem for p in code_dir.iterdir()}
     wanted = [m for m in dict(imported_modules(script)) if m not in local and m not in sys.stdlib_module_names]
@@ -144,9 +122,9 @@ def check_imports(project: Project, python: Path, script: Path, spec_file: str) 
 
 def _run_training(project: Project, python: Path, script: Path, spec_file: str, log) -> float:
     """Run the staged script with the smoke arguments; return its seconds or raise with what went wrong."""
-    script_name = project.experiment["train"]["script"]
-    timeout = project.experiment.get("smoke", {}).get("timeout_seconds", 300)
-    command = [str(python), script.name, *smoke_arguments(project)]
+    script_name = project.experiment.train.script
+    timeout = project.experiment.smoke.timeout_seconds
+    command = [str(python), script.name, *project.smoke_arguments]
     log(f"Smoke training: {script_name} {' '.join(command[2:])}")
     started = time.monotonic()
     try:

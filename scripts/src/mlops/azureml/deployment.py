@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops.azureml import release_documents as docs
 from mlops.azureml.assets import ensure_environment_asset
 from mlops.azureml.faults import QuotaError, is_name_taken, is_quota_error, message_of, quota_error
 from mlops.azureml.names import MAX_DEPLOYMENTS, suggest_endpoint_name
@@ -71,22 +70,22 @@ class Release:
 def prepare_release(client: Any, plan: ReleasePlan, policy: RetryPolicy, log=print) -> Release:
     """Check the local files, find this commit's model, and load the planned endpoint and deployment."""
     project = plan.project
-    settings = docs.deploy_settings(project)
-    for relative in [settings["scoring_script"], *settings["code"], settings["sample_request"]]:
+    settings = project.experiment.deploy
+    for relative in [settings.scoring_script, *settings.shipped_code, settings.sample_request]:
         if not project.path(relative).exists():
             raise MlopsError(f"{project.experiment_file.name}: deploy: {relative!r} does not exist: "
                              "create it or fix the path under deploy:")
     entities = load_entities(plan)
     deployment = entities["deployment.yml"]
-    model = find_model(client, project.experiment["model_name"], plan.provenance.commit, policy, log)
+    model = find_model(client, project.experiment.model_name, plan.provenance.commit, policy, log)
     deployment.model = f"azureml:{model.name}:{model.version}"
     azure = project.azure
     workspace_id = "/".join(str(part) for part in (getattr(client, "subscription_id", "") or "",
-                                                   azure["resource_group"], azure["workspace_name"]))
+                                                   azure.resource_group, azure.workspace_name))
     return Release(entities["endpoint.yml"], deployment, entities["serving-environment.yml"],
-                   project.path(settings["sample_request"]),
-                   list(settings["rollout"]), int(settings["step_seconds"]), int(settings["timeout_minutes"]) * 60,
-                   workspace_id, azure.get("location", "its region"))
+                   project.path(settings.sample_request),
+                   [dict(step) for step in settings.rollout], settings.step_seconds, settings.timeout_minutes * 60,
+                   workspace_id, azure.location or "its region")
 
 
 def find_model(client: Any, name: str, commit: str, policy: RetryPolicy, log=print) -> Any:

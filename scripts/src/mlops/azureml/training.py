@@ -49,7 +49,7 @@ class JobFailed(MlopsError):
 def run_training_job(client: Any, plan: ReleasePlan, policy: RetryPolicy = DEFAULT_POLICY, log=print) -> TrainResult:
     """Run the planned job in the workspace of ``client`` and register its model."""
     entities = load_entities(plan)
-    region = plan.project.azure.get("location", "the workspace's region")
+    region = plan.project.azure.location or "the workspace's region"
     log("1/5 training cluster")
     ensure_compute(client, entities["compute.yml"], region, policy, log)
     log("2/5 environment")

@@ -43,8 +43,8 @@ def run(args) -> int:
     report = plan(args.project_dir, workspace=args.workspace)
     written = report.plan
     azure = written.project.azure
-    print(f"Plan for {written.project.experiment_file.name} in Azure ML workspace {azure['workspace_name']} "
-          f"(resource group {azure['resource_group']}, {azure.get('location', 'region not set')}).")
+    print(f"Plan for {written.project.experiment_file.name} in Azure ML workspace {azure.workspace_name} "
+          f"(resource group {azure.resource_group}, {azure.location or 'region not set'}).")
     print(f"Wrote {len(written.documents)} files to {written.directory}; azure-ai-ml's loaders accept all of them.")
     print("Compared with the workspace (read-only)." if report.compared else
           "Offline: nothing in Azure was read or changed.")

@@ -47,7 +47,7 @@ def run(args) -> int:
     plots = [plot.relative_to(project.root).as_posix() for plot in result.plots]
     for plot in plots:
         print(f"  plot: {plot}")
-    title = f"Smoke training of {project.experiment['model_name']} ({result.seconds:.1f} s)"
+    title = f"Smoke training of {project.experiment.model_name} ({result.seconds:.1f} s)"
     notes = [f"Plots (in the smoke run's outputs): {', '.join(f'`{p}`' for p in plots)}"] if plots else []
     append_step_summary(metrics_table(title, result.metrics, notes))
     return 0
