@@ -163,9 +163,14 @@ class Project:
         return training_arguments(self.experiment.train.args)
 
     @property
+    def smoke_args(self) -> dict[str, Any]:
+        """The full-run arguments with the smoke overrides merged over them."""
+        return {**self.experiment.train.args, **self.experiment.smoke.args}
+
+    @property
     def smoke_arguments(self) -> list[str]:
-        """The full-run arguments with the smoke overrides merged over them, plus each input's local sample."""
-        merged = {**self.experiment.train.args, **self.experiment.smoke.args}
+        """The smoke arguments on the command line, plus each input's local sample."""
+        merged = self.smoke_args
         for name, spec in self.experiment.inputs.items():
             merged[name] = str(self.path(spec.sample))
         return training_arguments(merged)

@@ -25,6 +25,7 @@ from mlops.job_code import stage_job_code
 from mlops.metrics import METRICS_FILE, read_metrics
 from mlops.project import Project
 from mlops.runtime_env import ensure_venv
+from mlops.smoke_record import OUTPUTS, code_fingerprint, write_record
 
 # import name -> pip package, where they differ
 DISTRIBUTIONS = {
@@ -98,11 +99,15 @@ def missing_package_error(module: str, script_name: str, line: int | None, spec_
 def run_smoke_training(project: Project, log=print) -> SmokeResult:
     """Stage the job, check its imports, run it with the smoke overrides and collect its outputs."""
     spec_file = project.experiment.dependencies
+    # What this run rewrites goes first: a run that fails leaves no older model for later checks to pass on.
+    outputs = clear_outputs(project.layout.outputs)
+    fingerprint = code_fingerprint(project)
     python = ensure_venv(project.spec, log=log)
     script = stage_job_code(project, project.layout.smoke_dir, log=log)
     check_imports(project, python, script, spec_file)
     seconds = _run_training(project, python, script, spec_file, log)
-    outputs = _collect_outputs(script.parent / "outputs", project.layout.outputs)
+    _collect_outputs(script.parent / OUTPUTS, outputs)
+    write_record(outputs, fingerprint, {"seconds": round(seconds, 1)})
     return SmokeResult(outputs=outputs, metrics=read_metrics(outputs / METRICS_FILE), seconds=seconds,
                        plots=sorted(outputs.glob("*.png")))
 
@@ -143,12 +148,15 @@ def _run_training(project: Project, python: Path, script: Path, spec_file: str, 
     return time.monotonic() - started
 
 
-def _collect_outputs(staged: Path, outputs: Path) -> Path:
-    """Replace ``outputs`` with what the run left in ``staged`` (the job's outputs folder)."""
+def clear_outputs(outputs: Path) -> Path:
+    """Empty ``outputs`` (the smoke run's results, never tracked by git) and return it."""
     if outputs.exists():
         shutil.rmtree(outputs)
-    if staged.is_dir():
-        shutil.copytree(staged, outputs)
-    else:
-        outputs.mkdir()
+    outputs.mkdir(parents=True)
     return outputs
+
+
+def _collect_outputs(staged: Path, outputs: Path) -> None:
+    """Copy what the run left in ``staged`` (the job's outputs folder) into the emptied ``outputs``."""
+    if staged.is_dir():
+        shutil.copytree(staged, outputs, dirs_exist_ok=True)
