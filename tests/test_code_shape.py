@@ -86,10 +86,11 @@ def test_the_toolkit_has_no_import_circles():
 
 
 def test_no_two_toolkit_modules_share_a_file_name():
-    # Command modules are named after their command (mlops.commands.plan is `mlops plan`); the rest are unique.
+    # Command modules are named after their command (mlops.commands.plan is `mlops plan`) and a package's
+    # __init__ and __main__ are Python's names; every other module's file name says what it alone does.
     by_stem = defaultdict(list)
     for name, path in modules().items():
-        if path.name != "__init__.py" and not name.startswith("mlops.commands."):
+        if not path.stem.startswith("__") and not name.startswith("mlops.commands."):
             by_stem[path.stem].append(name)
     assert {stem: names for stem, names in by_stem.items() if len(names) > 1} == {}
 

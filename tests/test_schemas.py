@@ -100,7 +100,7 @@ def settings_classes():
     ]
 
 
-@pytest.mark.parametrize(("name", "schema", "kind"), settings_classes(), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(("name", "schema", "kind"), [pytest.param(*case, id=case[0]) for case in settings_classes()])
 def test_the_schemas_defaults_are_the_project_models(name, schema, kind):
     defaults = model_defaults(kind)
     declared = {key: sub for key, sub in schema["properties"].items() if key != "$schema"}
