@@ -34,6 +34,7 @@ def prepare_server(project_dir: Path, *, adapter: str = "app", host: str = "127.
     runs it in the foreground, ``mlops.server_process.running_server`` in the background)."""
     from mlops.errors import UsageError
     from mlops.project import load_project
+    from mlops.server_process import port_is_free
     from mlops.serving import ADAPTERS, plan_launch, resolve_model, serving_python
 
     chosen = ADAPTERS[adapter]
@@ -41,10 +42,14 @@ def prepare_server(project_dir: Path, *, adapter: str = "app", host: str = "127.
         raise UsageError("--reload works with --adapter app only: azmlinfsrv has no reload")
     if chosen.all_interfaces and host != "127.0.0.1":
         raise UsageError("--host does not apply to --adapter score: azmlinfsrv always listens on 0.0.0.0")
+    port = port or (8000 if chosen.name == "app" else 5001)
+    bind_host = "0.0.0.0" if chosen.all_interfaces else host
+    if not port_is_free(port, bind_host):
+        raise UsageError(f"port {port} is in use on {bind_host} (another server?): "
+                         f"choose another with `mlops serve --port {port + 1}`")
     project = load_project(project_dir)
     served = resolve_model(project, model)
     python = serving_python(project, chosen, log=log)
-    port = port or (8000 if chosen.name == "app" else 5001)
     return plan_launch(project, chosen, python, host=host, port=port, model=served, reload=reload)
 
 
