@@ -11,8 +11,8 @@ from azure.ai.ml.entities import Model
 from fake_workspace import SCORES, FakeMLClient, Workspace
 
 from mlops.azureml.champion import find_champion
-from mlops.azureml.plan import Plan, write_plan
 from mlops.azureml.provenance import Provenance
+from mlops.azureml.release_plan import ReleasePlan, write_plan
 from mlops.azureml.retry import RetryPolicy
 from mlops.gate import rule_from_config, rule_to_config
 from mlops.gate_evaluation import make_record
@@ -39,7 +39,7 @@ def edit_json(path: Path, change) -> None:
     path.write_text(json.dumps(data, indent=2))
 
 
-def make_plan(repo: Path, commit: str = COMMIT, env: dict | None = None, pull_request: str = "7") -> Plan:
+def make_plan(repo: Path, commit: str = COMMIT, env: dict | None = None, pull_request: str = "7") -> ReleasePlan:
     """The plan of ``repo`` for ``commit``, written to a folder of its own."""
     project = load_project(repo)
     directory = repo / "build" / f"azureml-{commit[:7]}"

@@ -35,6 +35,7 @@ def repo(tmp_path_factory):
 def release(repo, monkeypatch, tmp_path):
     """``release(ws, commit, scores, override=None)``: train then deploy ``commit`` with the commands;
     ``release.train`` and ``release.deploy`` run one of the two."""
+    import mlops.commands._azure as azure_commands
     from mlops.commands import deploy, train
 
     summary = tmp_path / "summary.md"
@@ -46,12 +47,14 @@ def release(repo, monkeypatch, tmp_path):
         monkeypatch.setenv("GITHUB_SHA", commit)
         monkeypatch.setenv("GITHUB_RUN_ID", str(next(runs)))
         monkeypatch.setenv("GITHUB_RUN_ATTEMPT", "1")
+        monkeypatch.setattr(azure_commands, "connect", lambda project: FakeMLClient(ws))
         ws.next_scores.append(scores)
-        assert train.run(argparse.Namespace(project_dir=project), client=FakeMLClient(ws)) == 0
+        assert train.run(argparse.Namespace(project_dir=project)) == 0
 
     def deploy_only(ws: Workspace, commit: str, override: str | None = None, project=repo) -> int:
         monkeypatch.setenv("GITHUB_SHA", commit)
-        return deploy.run(argparse.Namespace(project_dir=project, override_gate=override), client=FakeMLClient(ws))
+        monkeypatch.setattr(azure_commands, "connect", lambda project: FakeMLClient(ws))
+        return deploy.run(argparse.Namespace(project_dir=project, override_gate=override))
 
     def run(ws: Workspace, commit: str, scores: dict, override: str | None = None, project=repo) -> int:
         train_only(ws, commit, scores, project)

@@ -10,7 +10,7 @@ import pytest
 from azure_fixtures import edit_yaml
 
 from conftest import editable_copy, mlops, run
-from mlops.runtime_env import ensure_environment
+from mlops.runtime_env import ensure_venv
 from mlops.runtime_spec import load_runtime_spec
 
 DUMMY = """
@@ -30,7 +30,7 @@ def repo(set_up_repo, tmp_path) -> Path:
 
 def test_smoke_run_judges_the_smoke_model_against_a_locally_saved_champion(repo, tmp_path):
     spec = load_runtime_spec(repo / "environment/environment.yml", "environment/environment.yml")
-    python = str(ensure_environment(spec, log=lambda *_: None))
+    python = str(ensure_venv(spec, log=lambda *_: None))
     champion = tmp_path / "champion"
     champion.mkdir()
     run([python, "-c", DUMMY, str(repo / "data/iris.csv"), str(champion / "model.joblib")], repo)
@@ -66,8 +66,8 @@ def test_a_broken_evaluation_script_fails_the_smoke_run_naming_it(repo):
 
 def test_every_metric_the_gate_names_is_checked_with_its_place_in_the_file(tmp_path):
     from conftest import bake
-    from mlops.documents import load_document
-    from mlops.gate_smoke import unreported_metrics
+    from mlops.positioned import load_document
+    from mlops.validation.gate_checks import unreported_metrics
 
     repo = bake(tmp_path)
     experiment = repo / "iris-classifier.yml"

@@ -17,6 +17,8 @@ from typing import Any
 MAXIMIZE, MINIMIZE = "maximize", "minimize"
 DEPLOY, REFUSE = "deploy", "refuse"
 TIE_TOLERANCE = 1e-9
+RULE_KEYS = ("primary", "guards", "floors", "tie")
+EVALUATION_SCRIPT = "evaluate.py"
 
 # The defaults of the generated experiment files, per framework: readable there, used when `gate:` is absent.
 DEFAULT_RULES: dict[str, dict[str, Any]] = {

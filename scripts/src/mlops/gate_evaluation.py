@@ -82,7 +82,7 @@ def print_record(record: dict[str, Any]) -> None:
               f"{check['rule']}")
 
 
-def main(argv: list[str] | None = None) -> int:
+def evaluate_in_job(argv: list[str] | None = None) -> int:
     """Parse the job's arguments, run the gate evaluation and print the verdict; exit 0 whatever it is."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--evaluation_data", type=Path, required=True)
@@ -99,4 +99,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(evaluate_in_job())

@@ -14,40 +14,33 @@ from pathlib import Path
 from typing import Any
 
 from mlops import gate, gate_evaluation
-from mlops.project import Project
+from mlops.project import GateSettings, Input, Project
 
 PACKAGE = "mlops_gate"
 MODULE = f"{PACKAGE}.gate_evaluation"
 EVALUATION_INPUT = "evaluation_data"
 CHAMPION_INPUT = "champion_model"
-DEFAULT_SCRIPT = "evaluate.py"
-RULE_KEYS = ("primary", "guards", "floors", "tie")
 
 
-def gate_section(project: Project) -> dict[str, Any] | None:
-    """The experiment file's ``gate:`` section, or None when the experiment has no gate."""
-    return project.experiment.get("gate")
+def gate_section(project: Project) -> GateSettings | None:
+    """The experiment file's ``gate:`` settings, or None when the experiment has no gate."""
+    return project.experiment.gate
 
 
 def project_rule(project: Project) -> gate.Rule:
     """The rule that applies to this experiment: its ``gate:`` section over the framework's defaults."""
-    section = {k: v for k, v in (gate_section(project) or {}).items() if k in RULE_KEYS}
-    return gate.rule_from_config(section, project.experiment["framework"])
+    settings = gate_section(project)
+    return gate.rule_from_config(settings.rule if settings else None, project.experiment.framework)
 
 
-def evaluation_script(project: Project) -> str:
-    """The author's evaluation script (``load_model`` and ``evaluate``), relative to the repo root."""
-    return (gate_section(project) or {}).get("evaluation_script", DEFAULT_SCRIPT)
-
-
-def evaluation_input(project: Project) -> dict[str, Any]:
-    """The pinned evaluation data, in the shape of a training input (type, azure, sample, register_from)."""
-    return gate_section(project)["evaluation_data"]
+def evaluation_input(project: Project) -> Input:
+    """The pinned evaluation data, an input like a training input (type, azure, sample, register_from)."""
+    return gate_section(project).evaluation_data
 
 
 def settings(project: Project) -> dict[str, Any]:
     """What the job's ``rule.json`` holds: the evaluation script, the framework and the resolved rule."""
-    return {"script": evaluation_script(project), "framework": project.experiment["framework"],
+    return {"script": gate_section(project).evaluation_script, "framework": project.experiment.framework,
             "rule": gate.rule_to_config(project_rule(project))}
 
 
@@ -63,7 +56,7 @@ def stage_gate(project: Project, destination: Path) -> None:
         shutil.copy2(module.__file__, package / Path(module.__file__).name)
     (package / gate_evaluation.RULE_FILE).write_text(json.dumps(settings(project), indent=2) + "\n",
                                                      encoding="utf-8")
-    script = evaluation_script(project)
+    script = gate_section(project).evaluation_script
     target = destination / script
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)

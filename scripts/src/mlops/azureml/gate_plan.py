@@ -12,7 +12,7 @@ import shlex
 from typing import Any
 
 from mlops.azureml.champion import Champion, find_champion
-from mlops.azureml.documents import binding
+from mlops.azureml.release_documents import binding
 from mlops.azureml.retry import RetryPolicy
 from mlops.gate_staging import (
     CHAMPION_INPUT,
@@ -20,11 +20,10 @@ from mlops.gate_staging import (
     MODULE,
     evaluation_arguments,
     evaluation_input,
-    evaluation_script,
     gate_section,
     project_rule,
 )
-from mlops.project import Project
+from mlops.project import Input, Project
 
 DATA_KEY = "gate-evaluation"
 
@@ -33,13 +32,13 @@ def read_champion(client: Any, project: Project, policy: RetryPolicy, log=print)
     """The champion the gate compares with, read from the endpoint; None without a gate or a serving model."""
     if gate_section(project) is None:
         return None
-    champion = find_champion(client, project.experiment["service_name"], policy, log)
+    champion = find_champion(client, project.experiment.service_name, policy, log)
     log(f"Quality gate: champion {champion.label} (deployment {champion.deployment}, {champion.traffic}% of traffic)"
         if champion else "Quality gate: nothing serves yet, a first release: only the floors apply")
     return champion
 
 
-def data_inputs(project: Project) -> dict[str, dict[str, Any]]:
+def data_inputs(project: Project) -> dict[str, Input]:
     """The gate's evaluation data as one more input to register (under the key ``gate-evaluation``)."""
     return {DATA_KEY: evaluation_input(project)} if gate_section(project) is not None else {}
 
@@ -49,11 +48,11 @@ def with_gate(project: Project, job: dict[str, Any], champion: Champion | None) 
     if gate_section(project) is None:
         return job
     spec = evaluation_input(project)
-    inputs = {**job.get("inputs", {}), EVALUATION_INPUT: {"type": spec["type"], "path": spec["azure"]}}
+    inputs = {**job.get("inputs", {}), EVALUATION_INPUT: {"type": spec.type, "path": spec.azure}}
     if champion is not None:
         inputs[CHAMPION_INPUT] = {"type": "custom_model", "path": champion.job_input}
     # Bindings stay bare (Azure replaces them before the shell runs); names are quoted, a URI may hold '&'.
-    arguments = evaluation_arguments(binding(EVALUATION_INPUT), shlex.quote(spec["azure"]),
+    arguments = evaluation_arguments(binding(EVALUATION_INPUT), shlex.quote(spec.azure),
                                      champion and binding(CHAMPION_INPUT), champion and shlex.quote(champion.label))
     command = f"{job['command']} && python -m {MODULE} {' '.join(arguments)}"
     return {**job, "inputs": inputs, "command": command}
@@ -77,10 +76,10 @@ def describe_gate(project: Project, champion: Champion | None, offline: bool) ->
     rule = "; ".join(project_rule(project).words())
     return [
         ("quality gate evaluation (in the training job, same environment and compute)",
-         f"{spec['azure']} with {evaluation_script(project)}", "run after training, in the same job",
+         f"{spec.azure} with {gate_section(project).evaluation_script}", "run after training, in the same job",
          f"scores the new model and {against}, on the same pinned data with the same code; the verdict goes to "
          "outputs/gate.json and onto the registered model", "train"),
-        ("quality gate (release decision)", project.experiment["model_name"],
+        ("quality gate (release decision)", project.experiment.model_name,
          "refuse the release before any deployment is created if the rule fails",
          f"rule: {rule}; override: `mlops deploy --override-gate REASON` (the reason is recorded on the model)",
          "deploy"),

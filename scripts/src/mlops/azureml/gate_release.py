@@ -51,7 +51,7 @@ def check_release(client: Any, project: Project, model_reference: str, override:
     label = f"{name}:{version}"
     model = call(policy, f"models.get {label}", client.models.get, name, version=version, log=log)
     record = record_of(getattr(model, "properties", None), model.tags)
-    endpoint = project.experiment["service_name"]
+    endpoint = project.experiment.service_name
     champion = find_champion(client, endpoint, policy, log)
     problem = release_problem(record, champion, label)
     if problem is None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlops.assembly import check_script
-from mlops.documents import Document
 from mlops.findings import Finding, dotted
-from mlops.gate_smoke import last_smoke_findings
-from mlops.gate_staging import DEFAULT_SCRIPT
+from mlops.gate import EVALUATION_SCRIPT
+from mlops.positioned import Document
 from mlops.runtime_spec import SpecError, load_runtime_spec
+from mlops.validation.gate_checks import last_smoke_findings
 
 CREATE_COMPUTE_MAX = 24
 
@@ -27,7 +27,7 @@ def cross_checks(root: Path, experiment_name: str, documents: dict[str, Document
         else:
             findings += _python_version(root, spec_path, spec.python)
     findings += _script_sections(root, experiment.data["train"]["script"])
-    findings += last_smoke_findings(root, experiment.data, experiment_name, experiment)
+    findings += last_smoke_findings(root, experiment_name, experiment)
     name = compute.data["compute_node_name"]
     if len(name) > CREATE_COMPUTE_MAX:
         line, col = compute.position(("compute_node_name",))
@@ -59,7 +59,7 @@ def _missing_paths(root: Path, file: str, experiment: Document) -> list[Finding]
     gate = data.get("gate") or {}
     if gate:
         spec = gate["evaluation_data"]
-        named.append((("gate", "evaluation_script"), gate.get("evaluation_script", DEFAULT_SCRIPT), "file"))
+        named.append((("gate", "evaluation_script"), gate.get("evaluation_script", EVALUATION_SCRIPT), "file"))
         named += [(("gate", "evaluation_data", key), spec[key], _kind(spec["type"]))
                   for key in ("sample", "register_from") if key in spec]
     findings = []
