@@ -153,3 +153,9 @@ def test_validate_names_each_gate_mistake_in_one_line(tmp_path):
     out = mlops("validate", cwd=repo).stdout
     assert "gate.evaluation_data.sample: 'data/evaluation/iris.csv' is not a file in the repo" in out
     assert "gate.evaluation_script: 'evaluate.py' is not a file in the repo" in out
+
+
+def test_the_one_line_names_the_comparison_with_the_champion_before_a_floor():
+    verdict = judge(SKLEARN, {"accuracy": 0.4667, "f1_macro": 0.4673}, {"accuracy": 0.9333, "f1_macro": 0.9327}, "m:1")
+    assert verdict.reason() == ("accuracy 0.4667 vs 0.9333 for champion m:1: accuracy may not be worse than the "
+                                "champion (higher is better) (and 3 more failed check(s))")

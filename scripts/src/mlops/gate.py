@@ -134,8 +134,9 @@ class Verdict:
 
     @property
     def failures(self) -> list[Check]:
-        """The checks that did not hold."""
-        return [c for c in self.checks if not c.passed]
+        """The checks that did not hold: against the champion first (primary, then guards), then floors."""
+        order = {"primary": 0, "guard": 1, "floor": 2}
+        return sorted((c for c in self.checks if not c.passed), key=lambda c: order.get(c.kind, 3))
 
     def reason(self) -> str:
         """One line naming the first failed check: metric, both values, the rule and the champion."""
