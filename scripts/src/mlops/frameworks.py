@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlops.errors import MlopsError
+from mlops.input_schema import WRITER_CODE
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,11 @@ class Framework:
 SKLEARN = Framework(
     name="sklearn",
     model_output="outputs/model.joblib",
-    model_format="a scikit-learn estimator pickled with joblib",
-    save_code='''\
+    model_format="a scikit-learn estimator pickled with joblib, and its request schema (input-schema.json)",
+    save_code=f'''\
 import joblib
 
+{WRITER_CODE}
 joblib.dump(model, OUTPUTS / "model.joblib")
 ''',
 )

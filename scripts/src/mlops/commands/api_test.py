@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+LOG_LINES = 15
 HELP = "start the FastAPI app and score.py on a free local port, send good and bad requests, check each answer"
 
 
@@ -23,7 +24,7 @@ def run(args) -> int:
     from mlops.api_check import run_checks
     from mlops.errors import MlopsError
     from mlops.project import load_project
-    from mlops.server_process import free_port, running_server
+    from mlops.server_process import LogFollower, free_port, running_server
     from mlops.serving import ADAPTERS, load_sample_request, plan_launch, resolve_model, serving_python
 
     # A stop request (CI cancelling the job, `timeout`) unwinds like Ctrl-C, so each server is still stopped.
@@ -43,16 +44,27 @@ def run(args) -> int:
         with running_server(launch, log_file, log=lambda line: print(f"api-test {line}")) as server:
             print(f"api-test {name}: ready in {server.ready_seconds:.2f} s")
             with httpx.Client(timeout=30.0) as client:
-                outcomes = run_checks(client, server.base_url + adapter.predict_path, sample, items, launch.limits)
-        for outcome in outcomes:
-            mark = "ok  " if outcome.passed else "FAIL"
-            print(f"  {mark} {outcome.status} {outcome.case.name}: {outcome.detail}")
-        bad = sum(not o.passed for o in outcomes)
-        failed += bad
-        print(f"api-test {name}: {len(outcomes) - bad} of {len(outcomes)} answers right; server stopped")
+                outcomes = run_checks(client, server.base_url + adapter.predict_path, sample, items, launch.limits,
+                                      server_log=LogFollower(log_file).new_text,
+                                      alive=lambda: server.process.poll() is None)
+        bad = [o for o in outcomes if not o.passed]
+        print_outcomes(bad, [o for o in outcomes if o.passed])
+        failed += len(bad)
+        print(f"api-test {name}: {len(outcomes) - len(bad)} of {len(outcomes)} answers right; server stopped")
     if failed:
-        raise MlopsError(f"{failed} answer(s) were wrong (see FAIL above): fix serving/ and run `mlops api-test` again")
+        raise MlopsError(f"{failed} answer(s) were wrong (see FAIL above, with the server's log under each): "
+                         "fix serving/ and run `mlops api-test` again")
     return 0
+
+
+def print_outcomes(failed, passed) -> None:
+    """The failures first, each with what the server logged while answering it; then the passed checks."""
+    for outcome in failed:
+        print(f"  FAIL {outcome.status} {outcome.case.name}: {outcome.detail}")
+        for line in outcome.server_log.splitlines()[-LOG_LINES:]:
+            print(f"       | {line}")
+    for outcome in passed:
+        print(f"  ok   {outcome.status} {outcome.case.name}: {outcome.detail}")
 
 
 def _stop_requested(signum, frame) -> None:
