@@ -269,7 +269,8 @@ def test_a_bug_in_the_predictor_is_reported_first_with_the_servers_own_exception
     result = mlops("-C", str(repo_copy), "api-test", cwd=repo_copy)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     for adapter in ("app", "score"):
-        report = result.stdout.split(f"api-test {adapter}: ready in", 1)[1].splitlines()[1:]
+        report = result.stdout.split(f"api-test {adapter}: ready in", 1)[1].split(f"api-test {adapter}:")[0]
+        report = report.splitlines()[1:]
         assert report[0].startswith("  FAIL 500 sample request: expected 200"), report[0]
         assert "internal_error" in report[0] and "predict_probability" in report[0]
         under = [line for line in report[1:] if line.startswith("       | ")]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlops.errors import MlopsError
-from mlops.input_schema import WRITER_CODE
+from mlops.input_schema import SCHEMA_FILE, WRITER_CODE
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class Framework:
     """The body of ``#=====save model``: saves ``model`` to ``model_output``."""
     model_markers: tuple[str, ...] = ()
     """Files inside a folder that make it the model itself rather than a folder holding it."""
+    model_companions: tuple[str, ...] = ()
+    """Files saved next to the model that serving needs with it."""
 
 
 SKLEARN = Framework(
@@ -37,6 +39,7 @@ import joblib
 {WRITER_CODE}
 joblib.dump(model, OUTPUTS / "model.joblib")
 ''',
+    model_companions=(SCHEMA_FILE,),
 )
 
 SPACY = Framework(

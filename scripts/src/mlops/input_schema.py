@@ -1,12 +1,14 @@
 """A scikit-learn model's request schema, ``outputs/input-schema.json``: what each request row must hold.
 
 The training script knows what the model was fitted on, so the ``save model`` section the toolkit
-fills in for scikit-learn writes the file from the training input it leaves in ``features`` (and the
-labels in ``labels``): each column's kind (number, whole number, true/false, a category from the
-values seen in training, free text), its pandas dtype, whether it may be missing (it had missing
-values in training, so the pipeline handles them), the model's classes, and a few training rows as
-examples, one per class first. ``serving/sklearn_predictor.py`` builds its typed request model from the
-file; ``mlops sample-request`` writes ``serving/sample-request.json`` from its examples.
+fills in for scikit-learn writes the file from the training input it leaves in ``features`` and its
+labels in ``labels`` (a script without ``features``, like the reference document's, is searched for
+the largest DataFrame with the model's fitted columns): each column's kind (number, whole number,
+true/false, a category from the values seen in training, free text), its pandas dtype, whether it may
+be missing (it had missing values in training, so the pipeline handles them), the model's classes,
+and a few training rows as examples, one per class first. ``serving/sklearn_predictor.py`` builds its
+typed request model from the file; ``mlops sample-request`` writes ``serving/sample-request.json``
+from its examples.
 """
 
 from __future__ import annotations
@@ -60,10 +62,24 @@ def write_input_schema(model, features, labels, path, max_categories=50, example
     path.write_text(json.dumps(schema, indent=2) + "\\n", encoding="utf-8")
 
 
-if not hasattr(globals().get("features"), "columns"):
-    raise SystemExit("save model: the import data section must leave the training input in a pandas DataFrame "
-                     "named `features` (and its labels in `labels`): serving builds its request schema from it")
-write_input_schema(model, features, globals().get("labels"), OUTPUTS / "input-schema.json")
+def training_frame(model):
+    """The training input: `features`, else the largest DataFrame of the script with the model's columns."""
+    if hasattr(globals().get("features"), "columns"):
+        return globals()["features"]
+    fitted = [str(name) for name in getattr(model, "feature_names_in_", [])]
+    frames = [value for value in globals().values()
+              if hasattr(value, "columns") and hasattr(value, "dtypes") and [str(c) for c in value.columns] == fitted]
+    return max(frames, key=len) if fitted and frames else None
+
+
+schema_frame = training_frame(model)
+if schema_frame is None:
+    print("save model: no input-schema.json: leave the training input in a pandas DataFrame named `features` "
+          "(fit the model on it) so that serving/ knows the columns and their types")
+else:
+    schema_labels = globals().get("labels")
+    write_input_schema(model, schema_frame, schema_labels if len(getattr(schema_labels, "index", [])) ==
+                       len(schema_frame) else None, OUTPUTS / "input-schema.json")
 '''
 
 
