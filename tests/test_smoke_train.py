@@ -114,7 +114,7 @@ def test_no_later_check_passes_on_the_model_of_an_earlier_run(repo):
     line = script.read_text().splitlines().index("raise ValueError('a bug')") + 1
     assert f'File "train.py", line {line}, in <module>' in failed.stderr  # the author's line, not the assembled one
     assert not list((repo / "outputs").iterdir()), "a failed run left outputs behind"
-    good, bad = read_runs(repo)[-2:]
+    good, bad = read_runs(repo / "mlruns")[-2:]
     assert (good.status, bad.status) == ("FINISHED", "FAILED") and bad.error == "ValueError: a bug"
     table = mlops("runs", cwd=repo).stdout
     rows = {line.split(" | ")[0]: line for line in table.splitlines()}

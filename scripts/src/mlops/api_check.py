@@ -77,7 +77,7 @@ def build_cases(sample: dict[str, Any], items: str, limits: dict[str, int]) -> l
     return cases
 
 
-def check(client: httpx.Client, url: str, case: Case, items_sent: int) -> Outcome:
+def check_answer(client: httpx.Client, url: str, case: Case, items_sent: int) -> Outcome:
     """Send ``case`` to ``url`` and judge the answer."""
     try:
         answer = client.post(url, content=case.body, headers={"Content-Type": "application/json"})
@@ -115,10 +115,10 @@ def run_checks(client: httpx.Client, url: str, sample: dict[str, Any], items: st
     outcomes = []
     server_log()
     for case in build_cases(sample, items, limits):
-        outcome = check(client, url, case, len(sample[items]))
+        outcome = check_answer(client, url, case, len(sample[items]))
         if outcome.status == 0 and alive():
             with httpx.Client(timeout=client.timeout) as fresh:
-                outcome = check(fresh, url, case, len(sample[items]))
+                outcome = check_answer(fresh, url, case, len(sample[items]))
         if not outcome.passed:
             time.sleep(0.2)  # a server logs its exception as it answers: let that line reach the file
         logged = server_log().strip()

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import yaml
 
-STORE = "mlruns"
 STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
 
 
@@ -30,10 +29,10 @@ class Run:
     plots: list[Path] = field(default_factory=list)
 
 
-def read_runs(root: Path) -> list[Run]:
-    """Every run under ``root/mlruns``, oldest first (an unreadable run is skipped)."""
+def read_runs(store: Path) -> list[Run]:
+    """Every run in the file store ``store`` (the repo's ``mlruns/``), oldest first; an unreadable run is skipped."""
     runs = []
-    for meta in (root / STORE).glob("*/*/meta.yaml"):
+    for meta in store.glob("*/*/meta.yaml"):
         try:
             run = _read_run(meta.parent)
         except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):

@@ -20,7 +20,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     """Print the table of the last runs, or replace this process with the MLflow UI."""
     from mlops.errors import MlopsError, UsageError
-    from mlops.local_runs import STORE, read_runs, side_by_side
+    from mlops.local_runs import read_runs, side_by_side
     from mlops.project import load_project
 
     if args.last < 1:
@@ -28,11 +28,11 @@ def run(args) -> int:
     project = load_project(args.project_dir)
     if args.ui:
         return _serve_ui(project, args.port)
-    runs = read_runs(project.root)
+    runs = read_runs(project.layout.mlruns)
     if not runs:
-        raise MlopsError(f"no runs in {STORE}/ yet: run `make smoke-train` first")
+        raise MlopsError("no runs in mlruns/ yet: run `make smoke-train` first")
     shown = runs[-args.last:]
-    print(f"The last {len(shown)} of {len(runs)} runs in {STORE}/ (newest on the right):")
+    print(f"The last {len(shown)} of {len(runs)} runs in mlruns/ (newest on the right):")
     print("\n".join(side_by_side(shown, project.root)))
     return 0
 
@@ -40,19 +40,11 @@ def run(args) -> int:
 def _serve_ui(project, port: int) -> int:
     import os
 
-    from mlops.errors import MlopsError
-    from mlops.local_runs import STORE
-    from mlops.runtime_env import ensure_environment
-    from mlops.runtime_spec import SpecError, load_runtime_spec
+    from mlops.runtime_env import ensure_venv
     from mlops.smoke import isolated_environment
 
-    spec_file = project.experiment["dependencies"]
-    try:
-        spec = load_runtime_spec(project.path(spec_file), spec_file)
-    except SpecError as error:
-        raise MlopsError(str(error.findings[0])) from None
-    python = ensure_environment(spec, kind="mlflow-ui", extra=(MLFLOW_UI_PACKAGE,))
-    store = project.path(STORE)
+    python = ensure_venv(project.spec, kind="mlflow-ui", extra=(MLFLOW_UI_PACKAGE,))
+    store = project.layout.mlruns
     # MLflow 3 serves a file store only when told to: the runs are local files on purpose (decisions.md).
     env = {**isolated_environment(), "MLFLOW_ALLOW_FILE_STORE": "true"}
     command = [str(python), "-m", "mlflow", "ui", "--backend-store-uri", store.as_uri(), "--host", "127.0.0.1",

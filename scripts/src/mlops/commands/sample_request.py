@@ -13,14 +13,14 @@ def run(args) -> int:
     """Check that outputs/ is current, then replace the sample request with the schema's example rows."""
     from mlops.errors import MlopsError
     from mlops.input_schema import SCHEMA_FILE, read_schema, sample_request
+    from mlops.layout import SAMPLE_REQUEST
     from mlops.project import load_project
-    from mlops.serving import SAMPLE_REQUEST
     from mlops.smoke_record import OUTPUTS, require_current_outputs
 
     project = load_project(args.project_dir)
-    if project.experiment["framework"] != "sklearn":
+    if project.experiment.framework != "sklearn":
         raise MlopsError(f"sample-request writes rows for scikit-learn models; edit {SAMPLE_REQUEST} by hand for "
-                         f"{project.experiment['framework']}")
+                         f"{project.experiment.framework}")
     require_current_outputs(project)
     schema = read_schema(project.path(f"{OUTPUTS}/{SCHEMA_FILE}"), f"{OUTPUTS}/{SCHEMA_FILE}")
     target = project.path(SAMPLE_REQUEST)

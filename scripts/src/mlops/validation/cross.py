@@ -7,8 +7,8 @@ from pathlib import Path
 
 from mlops.assembly import check_script
 from mlops.content_hash import files_under
-from mlops.documents import Document
 from mlops.findings import Finding, dotted
+from mlops.positioned import Document
 from mlops.runtime_spec import SpecError, load_runtime_spec
 from mlops.script_options import declared_options
 
