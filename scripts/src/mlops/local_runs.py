@@ -69,7 +69,7 @@ def _files(folder: Path) -> dict[str, str]:
 def side_by_side(runs: list[Run], root: Path) -> list[str]:
     """The runs as columns (newest last) and their status, parameters, metrics, error and plots as rows."""
     def cell(text: str) -> str:
-        return text.replace("|", "/").replace("\n", " ")[:60]
+        return text.replace("|", "/").replace("\n", " ")
 
     params = sorted({name for run in runs for name in run.params})
     metrics = sorted({name for run in runs for name in run.metrics})
@@ -80,7 +80,7 @@ def side_by_side(runs: list[Run], root: Path) -> list[str]:
     rows += [(f"metric {name}", [f"{run.metrics[name]:g}" if name in run.metrics else "" for run in runs])
              for name in metrics]
     if any(run.error for run in runs):
-        rows.append(("error", [run.error for run in runs]))
+        rows.append(("error", [run.error[:100] for run in runs]))
     rows.append(("plots", [", ".join(_shown(p, root) for p in run.plots) for run in runs]))
     return ["| " + " | ".join(cell(v) for v in [name, *values]) + " |" for name, values in rows]
 

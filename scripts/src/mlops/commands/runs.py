@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlops.local_runs import Run
+
 HELP = "show the local MLflow runs (mlruns/) side by side: status, parameters, metrics, plots; --ui opens MLflow's UI"
 
 # The full MLflow (for its UI), pinned to the mlflow-skinny the runtime spec pins: installed on demand.
@@ -17,38 +23,50 @@ def add_arguments(parser) -> None:
     parser.add_argument("--port", type=int, default=5000, help="port of the UI (default 5000)")
 
 
+def local_runs(project_dir: Path) -> tuple[Path, list[Run]]:
+    """The repo's root and every run in its ``mlruns/``, oldest first."""
+    from mlops.local_runs import read_runs
+    from mlops.project import load_project
+
+    project = load_project(project_dir)
+    return project.root, read_runs(project.layout.mlruns)
+
+
+def mlflow_ui_command(project_dir: Path, port: int) -> tuple[list[str], dict[str, str]]:
+    """The command and environment of MLflow's UI on ``mlruns/``; builds its cached environment the first time."""
+    from dataclasses import replace
+
+    from mlops.project import load_project
+    from mlops.runtime_env import ensure_venv
+    from mlops.smoke import isolated_environment
+
+    project = load_project(project_dir)
+    # The UI only reads the store: the runtime's Python with MLflow alone (full MLflow pins pandas<3, which the
+    # runtime need not agree with).
+    python = ensure_venv(replace(project.spec, requirements=()), kind="mlflow-ui", extra=(MLFLOW_UI_PACKAGE,))
+    # MLflow 3 serves a file store only when told to: the runs are local files on purpose (decisions.md).
+    env = {**isolated_environment(), "MLFLOW_ALLOW_FILE_STORE": "true"}
+    return [str(python), "-m", "mlflow", "ui", "--backend-store-uri", project.layout.mlruns.as_uri(),
+            "--host", "127.0.0.1", "--port", str(port), "--workers", "1"], env
+
+
 def run(args) -> int:
     """Print the table of the last runs, or replace this process with the MLflow UI."""
+    import os
+
     from mlops.errors import MlopsError, UsageError
-    from mlops.local_runs import read_runs, side_by_side
-    from mlops.project import load_project
+    from mlops.local_runs import side_by_side
 
     if args.last < 1:
         raise UsageError("--last must be at least 1")
-    project = load_project(args.project_dir)
     if args.ui:
-        return _serve_ui(project, args.port)
-    runs = read_runs(project.layout.mlruns)
+        command, env = mlflow_ui_command(args.project_dir, args.port)
+        print(f"MLflow UI at http://127.0.0.1:{args.port} (Ctrl-C stops it)", flush=True)
+        os.execve(command[0], command, env)
+    root, runs = local_runs(args.project_dir)
     if not runs:
         raise MlopsError("no runs in mlruns/ yet: run `make smoke-train` first")
     shown = runs[-args.last:]
     print(f"The last {len(shown)} of {len(runs)} runs in mlruns/ (newest on the right):")
-    print("\n".join(side_by_side(shown, project.root)))
-    return 0
-
-
-def _serve_ui(project, port: int) -> int:
-    import os
-
-    from mlops.runtime_env import ensure_venv
-    from mlops.smoke import isolated_environment
-
-    python = ensure_venv(project.spec, kind="mlflow-ui", extra=(MLFLOW_UI_PACKAGE,))
-    store = project.layout.mlruns
-    # MLflow 3 serves a file store only when told to: the runs are local files on purpose (decisions.md).
-    env = {**isolated_environment(), "MLFLOW_ALLOW_FILE_STORE": "true"}
-    command = [str(python), "-m", "mlflow", "ui", "--backend-store-uri", store.as_uri(), "--host", "127.0.0.1",
-               "--port", str(port)]
-    print(f"MLflow UI on {store} at http://127.0.0.1:{port} (Ctrl-C stops it)")
-    os.execve(command[0], command, env)
+    print("\n".join(side_by_side(shown, root)))
     return 0
