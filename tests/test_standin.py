@@ -126,6 +126,27 @@ def test_job_fails_fault_ends_the_job_failed_with_the_log_tail(ml_client, standi
     assert "Traceback" in log and "RuntimeError: injected fault job-fails" in log
 
 
+def test_lost_response_fault_applies_the_submission_and_drops_every_answer(ml_client, standin, tmp_path):
+    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+
+    standin.inject("lost-response")
+    with pytest.raises((ServiceRequestError, ServiceResponseError)):
+        submit_training(ml_client, project_files(tmp_path / "project"))
+    assert ml_client.jobs.get("train-1").name == "train-1"  # submitted, though no answer arrived
+    puts = [r for r in standin.requests() if r.method == "PUT" and r.path.endswith("/jobs/train-1")]
+    assert len(puts) == 4 and {r.fault for r in puts} == {"lost-response"}  # azure-core retried 3 times
+
+
+def test_image_build_fails_fault_fails_the_job_in_preparing(ml_client, standin, tmp_path):
+    from azure.ai.ml.exceptions import JobException
+
+    standin.inject("image-build-fails")
+    job = submit_training(ml_client, project_files(tmp_path / "project"))
+    with pytest.raises(JobException, match="ImageBuildFailure"):
+        ml_client.jobs.stream(job.name)
+    assert ml_client.jobs.get(job.name).status == "Failed"
+
+
 def test_state_outlives_the_process(tmp_path, monkeypatch):
     state = tmp_path / "state"
     with StandIn(state) as first, first.environment():

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from mlops.standin.context import ARM_HOST, PROVIDER, Context, now_iso
 from mlops.standin.routing import Router, arm_error, json_response
 
-POLL_MS = "50"
+POLL_MS = "200"
 TERMINAL = {"Succeeded", "Failed", "Canceled"}
 
 

@@ -23,6 +23,8 @@ from mlops.standin import lro
 from mlops.standin.app import HostRoutes, StandInApp, not_found
 from mlops.standin.arm import Arm
 from mlops.standin.context import STANDIN_URL, Context
+from mlops.standin.deployrunner import DeploymentRunner
+from mlops.standin.endpoints import Endpoints
 from mlops.standin.faults import FAULTS, Fault
 from mlops.standin.history import add_routes as history_routes
 from mlops.standin.jobrunner import JobRunner
@@ -30,6 +32,7 @@ from mlops.standin.jobs import Jobs
 from mlops.standin.proxy import ProxyRoutes, start_proxy
 from mlops.standin.requestlog import LoggedRequest
 from mlops.standin.routing import Router
+from mlops.standin.scoring import Scoring
 from mlops.standin.tls import issue_certificates, served_hosts
 
 DEFAULT_SUBSCRIPTION = "00000000-0000-4000-8000-000000000001"
@@ -80,8 +83,8 @@ class StandIn:
                              lifespan="off", proxy_headers=False, timeout_keep_alive=30)
         plain = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", proxy_headers=False)
         self._servers = [uvicorn.Server(tls), uvicorn.Server(plain)]
-        self._routes = routes = ProxyRoutes(tls_socket.getsockname()[1], control_socket.getsockname()[1], self._is_served,
-                             self._refused)
+        self._routes = routes = ProxyRoutes(tls_socket.getsockname()[1], control_socket.getsockname()[1],
+                                            self._is_served, self._refused)
         ready = threading.Event()
         failure: list[BaseException] = []
 
@@ -216,7 +219,7 @@ class StandIn:
 
     def _build_app(self) -> StandInApp:
         ctx = self.ctx
-        login, arm, storage, history, control = (Router(not_found) for _ in range(5))
+        login, arm, storage, history, scoring, control = (Router(not_found) for _ in range(6))
         ctx.identity.add_routes(login)
         workspace = Arm(ctx)
         workspace.add_routes(arm)
@@ -224,6 +227,10 @@ class StandIn:
         job_runner = JobRunner(ctx)
         self.runners.append(job_runner)
         Jobs(ctx, workspace, job_runner).add_routes(arm)
+        deployment_runner = DeploymentRunner(ctx)
+        self.runners.append(deployment_runner)
+        Endpoints(ctx, workspace, deployment_runner).add_routes(arm)
+        Scoring(ctx, deployment_runner).add_routes(scoring)
         ctx.blobs.add_routes(storage)
         history_routes(ctx, history)
         from mlops.standin.control import add_routes as control_routes
@@ -232,7 +239,8 @@ class StandIn:
         hosts = [HostRoutes(lambda h: h == "login.microsoftonline.com", login, "login"),
                  HostRoutes(lambda h: h == "management.azure.com", arm, "arm", lambda path: True),
                  HostRoutes(lambda h: h.endswith(".blob.core.windows.net"), storage, "blob"),
-                 HostRoutes(lambda h: h == ctx.history_host(), history, "history", lambda path: path != "/discovery")]
+                 HostRoutes(lambda h: h == ctx.history_host(), history, "history", lambda path: path != "/discovery"),
+                 HostRoutes(lambda h: h.endswith(f".{ctx.location}.inference.ml.azure.com"), scoring, "scoring")]
         return StandInApp(hosts, ctx.log, ctx.faults, control, ctx.identity, ctx.killed)
 
 
