@@ -147,6 +147,26 @@ def test_image_build_fails_fault_fails_the_job_in_preparing(ml_client, standin, 
     assert ml_client.jobs.get(job.name).status == "Failed"
 
 
+def test_job_queued_fault_holds_the_job_in_queued(ml_client, standin, tmp_path):
+    standin.inject("job-queued:seconds=3")
+    job = submit_training(ml_client, project_files(tmp_path / "project"))
+    assert ml_client.jobs.get(job.name).status == "Queued"
+    ml_client.jobs.stream(job.name)
+    assert ml_client.jobs.get(job.name).status == "Completed"
+
+
+def test_compute_update_forbidden_fault_answers_403_to_an_update_only(ml_client, standin):
+    from azure.ai.ml.entities import AmlCompute
+
+    standin.inject("compute-update-forbidden")
+    cluster = AmlCompute(name="cpu-cluster", size="Standard_DS3_v2", max_instances=2)
+    ml_client.compute.begin_create_or_update(cluster).result()
+    cluster.max_instances = 4
+    with pytest.raises(HttpResponseError) as raised:
+        ml_client.compute.begin_create_or_update(cluster).result()
+    assert raised.value.status_code == 403 and "AuthorizationFailed" in str(raised.value)
+
+
 def test_state_outlives_the_process(tmp_path, monkeypatch):
     state = tmp_path / "state"
     with StandIn(state) as first, first.environment():

@@ -260,6 +260,12 @@ class Arm:
         quota = self.ctx.faults.take("quota-exceeded") if existing is None else None
         if quota is not None:
             return quota_refusal(self.ctx, body, "compute")
+        if existing is not None and self.ctx.faults.take("compute-update-forbidden") is not None:
+            response = arm_error(403, "AuthorizationFailed", f"The client '{self.ctx.identity.client_id}' does not "
+                                 "have authorization to perform action 'Microsoft.MachineLearningServices/workspaces/"
+                                 f"computes/write' over scope '{rid}' or the scope is invalid.")
+            response.fault = "compute-update-forbidden"
+            return response
         properties = body.get("properties") or {}
         properties.update(provisioningState="Creating" if existing is None else "Updating",
                           createdOn=now_iso(), modifiedOn=now_iso())

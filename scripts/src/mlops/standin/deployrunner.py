@@ -113,7 +113,7 @@ class DeploymentRunner:
                "AZUREML_MODEL_DIR": str(model), "AML_APP_ROOT": str(code), "PYTHONUNBUFFERED": "1"}
         script = (properties.get("codeConfiguration") or {}).get("scoringScript") or "score.py"
         launch = Launch(ADAPTERS["score"], score_command(python, script, model, port), code, env, "0.0.0.0", port,
-                        model)
+                        model=model, model_dir=model)
         log_file = folder / "inference-server.log"
         output = open(log_file, "wb")  # noqa: SIM115 -- the server writes to it for as long as it runs
         process = subprocess.Popen(launch.command, cwd=code, env=env, stdout=output, stderr=subprocess.STDOUT,

@@ -1,7 +1,7 @@
 """Build the local environment an Azure ML environment version describes, as the smoke run does.
 
 The environment's ``condaFile`` is the project's runtime spec (``environment/environment.yml``),
-so :func:`mlops.runtime_env.ensure_environment` builds (or finds in its cache) the very interpreter
+so :func:`mlops.runtime_env.ensure_venv` builds (or finds in its cache) the very interpreter
 ``mlops smoke-train`` uses. For the serving environment (the spec plus the inference server) the
 server packages are split off as the ``score`` extra, so it shares the cache of
 ``mlops serve --adapter score``. The image named in the environment is not used: no containers here.
@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from mlops.errors import MlopsError
-from mlops.runtime_env import ensure_environment
+from mlops.runtime_env import ensure_venv
 from mlops.runtime_spec import RuntimeSpec, SpecError, load_runtime_spec
 from mlops.serving import INFERENCE_SERVER_PACKAGES
 from mlops.standin.context import Context, outside_environment
@@ -59,8 +59,8 @@ def build(spec_file: Path) -> Path:
     server = tuple(p for p in INFERENCE_SERVER_PACKAGES if p in spec.requirements)
     if server:
         spec = RuntimeSpec(spec.path, spec.python, tuple(r for r in spec.requirements if r not in server))
-        return ensure_environment(spec, kind="score", extra=server, log=lambda line: None)
-    return ensure_environment(spec, log=lambda line: None)
+        return ensure_venv(spec, kind="score", extra=server, log=lambda line: None)
+    return ensure_venv(spec, log=lambda line: None)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,10 @@ FAULTS = {
                           "another operation is in progress on it",
     "lost-response": "the next job submission is applied but its answer is lost (the connection drops), "
                      "`times` (default 4, one more than azure-core retries) submissions in a row",
+    "job-queued": "the next job waits in Queued for `seconds` (default 5) before it starts, as when the "
+                  "cluster has no free node",
+    "compute-update-forbidden": "the next update of an existing compute answers 403 AuthorizationFailed, as for "
+                                "a principal with the AzureML Data Scientist role",
     "killed-mid-rollout": "after the first traffic change that gives a new deployment traffic (or a mirror), "
                           "the caller is treated as killed: that answer and every later management request "
                           "drop the connection until the fault is cleared",

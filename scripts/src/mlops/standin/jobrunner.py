@@ -30,6 +30,7 @@ from mlops.standin.uris import locate
 BINDING = re.compile(r"\$\{\{\s*(inputs|outputs)\.([A-Za-z0-9_]+)\s*\}\}")
 LOG_NAME = "user_logs/std_log.txt"
 PUBLISH_SECONDS = 0.3
+QUEUED_SECONDS = 5
 FAILING_SCRIPT = ("import sys\nprint('Loading data...', flush=True)\n"
                   "raise RuntimeError('injected fault job-fails: the training script failed')\n")
 
@@ -93,6 +94,9 @@ class JobRunner:
         folder = self.ctx.state_dir / "jobs" / name
         try:
             self._update(job_id, "Queued")
+            queued = self.ctx.faults.take("job-queued")
+            if queued is not None:
+                time.sleep(float(queued.params.get("seconds", QUEUED_SECONDS)))
             self._update(job_id, "Preparing", startTimeUtc=now_iso())
             job = self.ctx.store.get("resources", job_id)
             workspace_id = job_id.rsplit("/jobs/", 1)[0]
