@@ -33,7 +33,10 @@ def test_fresh_workspace_gets_compute_environment_data_job_and_a_tagged_model(re
     ws = client.workspace
     assert ws.calls == HAPPY_CALLS
     assert ws.computes["cpu-cluster"].max_instances == 1
-    assert sorted(ws.data_assets) == [("iris-classifier-data", "1"), ("iris-classifier-evaluation", "1")]
+    plan = make_plan(repo).documents
+    assert sorted(ws.data_assets) == sorted([  # each at its content's version
+        ("iris-classifier-data", plan["data-training_data.yml"]["version"]),
+        ("iris-classifier-evaluation", plan["data-gate-evaluation.yml"]["version"])])
     assert result.job_name == "iris-classifier-4242-1" and ws.jobs[result.job_name].status == "Completed"
     model = ws.models[("iris-classifier-model", "1")]
     assert model.path == "azureml://jobs/iris-classifier-4242-1/outputs/artifacts/paths/outputs/"

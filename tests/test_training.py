@@ -9,7 +9,6 @@ import sys
 from azure_fixtures import edit_yaml
 
 from conftest import PNG_MAGIC, bake, mlflow_runs, mlops, run
-from mlops.layout import find_experiment_file
 from mlops.runtime_env import ensure_venv
 from mlops.runtime_spec import load_runtime_spec
 
@@ -61,9 +60,11 @@ def evaluate(model, data):
 def test_a_reference_base_file_assembles_smoke_trains_and_produces_everything(tmp_path):
     repo = bake(tmp_path, experiment="petal-width")
     (repo / "train.py").write_text(REFERENCE_BASE)
+    experiment = repo / "petal-width.yml"  # the script reads data/ itself: ship it next to the script
+    experiment.write_text(experiment.read_text().replace("\ntrain:\n", "\nlocal:\n  - data\n\ntrain:\n"))
     # Other metrics than the template's: the quality gate names them, evaluate.py reports them.
     (repo / "evaluate.py").write_text(REFERENCE_EVALUATE)
-    edit_yaml(find_experiment_file(repo), lambda data: data["gate"].update(
+    edit_yaml(experiment, lambda data: data["gate"].update(
         primary={"metric": "r2"}, guards={"mae": {"direction": "minimize", "max_drop": 0.05}},
         floors={"r2": {"min": 0.8}}))
     summary = tmp_path / "summary.md"
@@ -82,6 +83,8 @@ def test_a_reference_base_file_assembles_smoke_trains_and_produces_everything(tm
     [mlflow_run] = mlflow_runs(repo)
     assert (mlflow_run / "tags" / "model_name").read_text() == "iris-petal-width-model"
     assert (mlflow_run / "artifacts" / "model.joblib").is_file()
+    schema = json.loads((repo / "outputs/input-schema.json").read_text())  # found x, the frame the model was fit on
+    assert [column["name"] for column in schema["features"]] == ["sepal_length", "sepal_width", "petal_length"]
 
 
 def test_a_base_file_missing_an_author_section_fails_validation_naming_it(tmp_path):

@@ -43,16 +43,21 @@ def data_inputs(project: Project) -> dict[str, Input]:
     return {DATA_KEY: evaluation_input(project)} if gate_section(project) is not None else {}
 
 
-def with_gate(project: Project, job: dict[str, Any], champion: Champion | None) -> dict[str, Any]:
-    """The job document with the gate's step appended to its command and the gate's inputs added."""
+def with_gate(project: Project, job: dict[str, Any], champion: Champion | None,
+              registered: dict[str, str]) -> dict[str, Any]:
+    """The job document with the gate's step appended to its command and the gate's inputs added.
+
+    ``registered`` maps an input to the data asset version the plan registers for it (a content hash).
+    """
     if gate_section(project) is None:
         return job
     spec = evaluation_input(project)
-    inputs = {**job.get("inputs", {}), EVALUATION_INPUT: {"type": spec.type, "path": spec.azure}}
+    reference = registered.get(DATA_KEY, spec.azure)
+    inputs = {**job.get("inputs", {}), EVALUATION_INPUT: {"type": spec.type, "path": reference}}
     if champion is not None:
         inputs[CHAMPION_INPUT] = {"type": "custom_model", "path": champion.job_input}
     # Bindings stay bare (Azure replaces them before the shell runs); names are quoted, a URI may hold '&'.
-    arguments = evaluation_arguments(binding(EVALUATION_INPUT), shlex.quote(spec.azure),
+    arguments = evaluation_arguments(binding(EVALUATION_INPUT), shlex.quote(reference),
                                      champion and binding(CHAMPION_INPUT), champion and shlex.quote(champion.label))
     command = f"{job['command']} && python -m {MODULE} {' '.join(arguments)}"
     return {**job, "inputs": inputs, "command": command}
