@@ -69,10 +69,11 @@ def test_plan_writes_files_the_sdk_loaders_accept(tmp_path, framework):
     assert training.startswith("python train.py --training_data ${{inputs.training_data}} ")
     evaluation = {"sklearn": "iris-classifier-evaluation", "spacy": "iris-classifier-forms-evaluation"}[framework]
     # The quality gate's step runs in the same job; offline there is no champion: it is read when `mlops train` runs.
+    pinned = load_data(out / "data-gate-evaluation.yml")  # registered from the repo, versioned by its content
+    assert pinned.name == evaluation and pinned.version != "1"
     assert gate_step == ("python -m mlops_gate.gate_evaluation --evaluation_data ${{inputs.evaluation_data}} "
-                         f"--evaluation_label azureml:{evaluation}:1")
-    assert job.inputs["evaluation_data"].path == f"{evaluation}:1" and "champion_model" not in job.inputs
-    assert load_data(out / "data-gate-evaluation.yml").name == evaluation
+                         f"--evaluation_label azureml:{evaluation}:{pinned.version}")
+    assert job.inputs["evaluation_data"].path == f"{evaluation}:{pinned.version}" and "champion_model" not in job.inputs
     if framework == "sklearn":
         assert training.endswith(" --n_estimators 200 --test_size 0.25")
         assert job.inputs["training_data"].path == f"iris-classifier-data:{data.version}"  # loader drops "azureml:"
