@@ -27,12 +27,12 @@ def files(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def released(module_ml_client, files):
+def released(module_standin_client, files):
     """An endpoint whose deployment ``blue`` takes all traffic."""
-    prepare_release(module_ml_client, files)
-    module_ml_client.online_deployments.begin_create_or_update(deployment(files, "blue")).result()
-    set_traffic(module_ml_client, ENDPOINT, {"blue": 100})
-    return module_ml_client
+    prepare_release(module_standin_client, files)
+    module_standin_client.online_deployments.begin_create_or_update(deployment(files, "blue")).result()
+    set_traffic(module_standin_client, ENDPOINT, {"blue": 100})
+    return module_standin_client
 
 
 @pytest.fixture

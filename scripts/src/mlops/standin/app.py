@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mlops.standin.faults import Faults
 from mlops.standin.identity import Identity
+from mlops.standin.injection import Faults
 from mlops.standin.requestlog import LoggedRequest, RequestLog
 from mlops.standin.routing import HttpError, Router, arm_error, json_response
 

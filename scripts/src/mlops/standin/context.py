@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from mlops.standin.blobs import BlobService
-from mlops.standin.faults import Faults
 from mlops.standin.identity import Identity
+from mlops.standin.injection import Faults
 from mlops.standin.requestlog import RequestLog
 from mlops.standin.store import Store
 

@@ -14,11 +14,11 @@ from starlette.responses import Response
 
 from mlops.errors import MlopsError
 from mlops.standin.context import Context
-from mlops.standin.faults import FAULTS
+from mlops.standin.injection import FAULTS
 from mlops.standin.routing import Router, json_response
 
 
-def add_routes(ctx: Context, router: Router) -> None:
+def add_control_routes(ctx: Context, router: Router) -> None:
     """Register the control routes."""
 
     def about(request: Request) -> Response:
