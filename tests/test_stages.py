@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,37 @@ def test_promotion_commands_refuse_a_single_stage_repo_and_an_inexact_version(si
         assert result.stderr.strip().splitlines() == [
             f"error: --version {version!r}: name a registry version as a whole number (e.g. 3), never latest: "
             "production deploys exactly the version it is given"]
+
+
+def test_plan_shows_both_stages_and_writes_production_documents_loaded_by_the_sdk(two_stage):
+    import yaml
+
+    from mlops.commands.plan import plan
+
+    run_git = [["git", "init", "-q"], ["git", "add", "-A"],
+               ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "x"]]
+    for command in run_git:
+        subprocess.run(command, cwd=two_stage, check=True, capture_output=True)
+    report = plan(two_stage)
+    commands = [item.command for item in report.items]
+    assert commands[-3:] == ["share", "promote", "promote"]
+    assert "deploy" in commands and "train" in commands  # staging's steps are the single-stage ones
+    deployment = yaml.safe_load((report.plan.directory / "production" / "deployment.yml").read_text())
+    assert deployment["endpoint_name"] == "iris-classifier-svc-prod"
+    assert deployment["model"] == "azureml://registries/mlr-iris-classifier/models/iris-classifier-model/versions/N"
+    assert deployment["environment"].endswith("/environments/iris-classifier-env-serving/versions/N")
+    printed = mlops("plan", cwd=two_stage)
+    assert printed.returncode == 0, printed.stderr
+    assert "Two stages: staging (mlw-iris-classifier, endpoint iris-classifier-svc) trains and shares into registry " \
+           "mlr-iris-classifier; production (mlw-iris-classifier, endpoint iris-classifier-svc-prod)" in printed.stdout
+    assert "`mlops promote` would:" in printed.stdout
+
+
+def test_a_single_stage_plan_is_unchanged(single_pristine, tmp_path):
+    from mlops.commands.plan import plan
+
+    copy = tmp_path / "single"
+    shutil.copytree(single_pristine, copy)
+    report = plan(copy)
+    assert {item.command for item in report.items} == {"train", "deploy"}
+    assert not (report.plan.directory / "production").exists()
