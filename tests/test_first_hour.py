@@ -63,3 +63,21 @@ def test_every_toolkit_command_the_readme_promises_has_a_make_target_with_a_bann
         assert f"$(MLOPS) {target}" in recipes[target], target
     for target in ("validate", "smoke-train", "plan", "api-test", "train", "deploy"):
         assert recipes[target].startswith(f'\t@echo "{target}: '), target
+
+
+def test_train_without_credentials_on_a_laptop_is_one_line_that_starts_with_the_fix(set_up_repo, tmp_path):
+    repo = set_up_repo("sklearn")
+    no_az = tmp_path / "bin"
+    no_az.mkdir()
+    (no_az / "make").symlink_to(shutil.which("make"))
+    env = {"AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000", "PATH": str(no_az),
+           # the Azure CLI credential alone: no managed-identity probe of 169.254.169.254 from a test
+           "AZURE_TOKEN_CREDENTIALS": "AzureCliCredential", "GITHUB_ACTIONS": ""}
+    result = mlops("train", cwd=repo, env=env)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [result.stderr.strip()], result.stderr
+    assert result.stderr.startswith("error: log in to Azure first: install the Azure CLI"), result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert max(len(line) for line in (result.stdout + result.stderr).splitlines()) <= 300
+    debug = mlops("--debug", "train", cwd=repo, env=env)
+    assert "detail: " in debug.stderr and "AzureCliCredential" in debug.stderr
