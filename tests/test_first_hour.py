@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import socket
+from pathlib import Path
 
 from conftest import bake, mlops, run
 
@@ -81,3 +83,17 @@ def test_train_without_credentials_on_a_laptop_is_one_line_that_starts_with_the_
     assert max(len(line) for line in (result.stdout + result.stderr).splitlines()) <= 300
     debug = mlops("--debug", "train", cwd=repo, env=env)
     assert "detail: " in debug.stderr and "AzureCliCredential" in debug.stderr
+
+
+def test_setup_gives_editors_and_notebooks_the_runtime_interpreter(set_up_repo):
+    repo = set_up_repo("sklearn")
+    settings = json.loads((repo / ".vscode" / "settings.json").read_text())
+    interpreter = Path(settings["python.defaultInterpreterPath"].replace("${workspaceFolder}", str(repo)))
+    assert interpreter == repo / ".venv-runtime" / "bin" / "python" and interpreter.exists()
+    run([str(interpreter), "-c", "import sklearn, pandas, mlflow"], repo)
+    trained = run([str(interpreter), "train.py", "--training_data", "data/iris.csv", "--n_estimators", "3"], repo)
+    assert trained.returncode == 0
+    assert ".venv-runtime" in (repo / ".gitignore").read_text().splitlines()
+    result = mlops("runtime-env", cwd=repo, check=True)  # again: the same environment, relinked
+    assert result.stdout.startswith("runtime-env: .venv-runtime/bin/python has the packages")
+    assert interpreter.exists()

@@ -12,6 +12,7 @@ validate`` starts in a fraction of a second.
 COMMANDS = {
     # a pull request: what `make check` runs
     "validate": "validate",
+    "runtime-env": "runtime_env",
     "assemble": "assemble",
     "smoke-train": "smoke_train",
     "serve": "serve",
