@@ -9,7 +9,8 @@ from pathlib import Path
 from conftest import bake
 from mlops.commands import COMMANDS
 
-TYPED = {"validate": "validate", "runtime-env": "link_runtime_env", "assemble": "assemble_script", "smoke-train": "smoke_train",
+TYPED = {"validate": "validate", "runtime-env": "link_runtime_env", "assemble": "assemble_script",
+         "smoke-train": "smoke_train",
          "serve": "prepare_server", "api-test": "api_test", "plan": "plan", "train": "train", "deploy": "deploy",
          "bootstrap-oidc": "bootstrap_oidc", "doctor": "doctor"}
 
