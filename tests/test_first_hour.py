@@ -97,3 +97,32 @@ def test_setup_gives_editors_and_notebooks_the_runtime_interpreter(set_up_repo):
     result = mlops("runtime-env", cwd=repo, check=True)  # again: the same environment, relinked
     assert result.stdout.startswith("runtime-env: .venv-runtime/bin/python has the packages")
     assert interpreter.exists()
+
+
+def test_mlops_check_runs_the_steps_of_make_check_in_their_order(tmp_path):
+    from mlops.commands.check import STEPS
+
+    makefile = (bake(tmp_path) / "Makefile").read_text()
+    prerequisites = re.search(r"^check:([^#\n]*)", makefile, re.MULTILINE).group(1).split()
+    assert list(STEPS) == prerequisites
+
+
+def test_mlops_check_stops_at_the_first_failing_step_and_names_it(set_up_repo, tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(set_up_repo("sklearn"), repo, symlinks=True, ignore=shutil.ignore_patterns("build", "outputs"))
+    config = repo / "azure-compute-config.json"
+    config.write_text(config.read_text().replace('"max_nodes": 1', '"max_nodes": 0'))
+    result = mlops("check", cwd=repo)
+    assert result.returncode == 1
+    assert "check: validate" in result.stdout and "check: smoke-train" not in result.stdout
+    assert "max_nodes" in result.stdout
+    assert result.stderr.strip() == ("check: validate failed: fix what it printed above, "
+                                     "then run `mlops check` again")
+
+
+def test_mlops_check_passes_where_make_check_passes(set_up_repo):
+    result = mlops("check", cwd=set_up_repo("sklearn"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    banners = [line for line in result.stdout.splitlines() if line.startswith("check: ")]
+    assert banners[:-1] == [f"check: {step}" for step in ("validate", "smoke-train", "plan", "test", "api-test")]
+    assert banners[-1].startswith("check: all passed (validate ")

@@ -18,6 +18,7 @@ COMMANDS = {
     "serve": "serve",
     "api-test": "api_test",
     "plan": "plan",
+    "check": "check",
     # a merge to main: what deploy.yml runs
     "train": "train",
     "deploy": "deploy",
