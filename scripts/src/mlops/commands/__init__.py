@@ -15,10 +15,12 @@ COMMANDS = {
     "runtime-env": "runtime_env",
     "assemble": "assemble",
     "smoke-train": "smoke_train",
+    "sample-request": "sample_request",
     "serve": "serve",
     "api-test": "api_test",
     "plan": "plan",
     "check": "check",
+    "runs": "runs",
     # a merge to main: what deploy.yml runs
     "train": "train",
     "deploy": "deploy",
