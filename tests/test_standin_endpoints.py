@@ -148,7 +148,9 @@ def test_killed_mid_rollout_applies_the_change_then_hangs_up_until_cleared(clien
     module_standin.inject("killed-mid-rollout")
     with pytest.raises((ServiceRequestError, ServiceResponseError)):
         set_traffic(client, ENDPOINT, {"blue": 90, "green": 10})
+    assert module_standin.caller_killed.is_set()  # what a harness waits for before killing the process
     dropped = [r for r in module_standin.requests() if r.fault == "killed-mid-rollout"]
     assert len(dropped) > 1  # the change itself and azure-core's retries: nothing answered once "killed"
     module_standin.clear()
     assert client.online_endpoints.get(ENDPOINT).traffic == {"blue": 90, "green": 10}
+    assert not module_standin.caller_killed.is_set()

@@ -9,6 +9,7 @@ no answer at all, which is how a response gets lost.
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ class StandInApp:
     faults: Faults
     control: Router
     identity: Identity
-    killed: dict[str, bool] = field(default_factory=lambda: {"now": False})
+    killed: threading.Event = field(default_factory=threading.Event)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -89,9 +90,9 @@ class StandInApp:
     def _request_fault(self, kind: str, request: Request) -> Response | None:
         if kind != "arm":
             return None
-        if self.killed["now"]:
+        if self.killed.is_set():
             if self.faults.armed("killed-mid-rollout") is None:
-                self.killed["now"] = False
+                self.killed.clear()
             else:
                 return Drop("killed-mid-rollout")
         throttle = self.faults.take("throttle")

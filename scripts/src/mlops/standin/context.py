@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -76,7 +77,8 @@ class Context:
     subscription_id: str
     storage_account: str
     storage_key: str
-    killed: dict[str, bool] = field(default_factory=lambda: {"now": False})
+    # set when killed-mid-rollout fires; a harness waits on it to kill the caller for real
+    caller_killed: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def create(cls, state_dir: Path, *, location: str, subscription_id: str, tenant_id: str) -> Context:

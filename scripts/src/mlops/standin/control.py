@@ -30,7 +30,8 @@ def add_control_routes(ctx: Context, router: Router) -> None:
         return json_response([asdict(entry) for entry in ctx.log.read()])
 
     def faults(request: Request) -> Response:
-        return json_response({"known": FAULTS, "armed": ctx.faults.describe(), "fired": ctx.faults.fired})
+        return json_response({"known": FAULTS, "armed": ctx.faults.describe(), "fired": ctx.faults.fired,
+                              "caller_killed": ctx.caller_killed.is_set()})
 
     async def arm(request: Request) -> Response:
         body = await request.json()

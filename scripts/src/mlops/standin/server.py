@@ -206,6 +206,11 @@ class StandIn:
         """Disarm one fault, or all."""
         self.ctx.faults.clear(name)
 
+    @property
+    def caller_killed(self) -> threading.Event:
+        """Set when killed-mid-rollout fired: a harness waits on it, then kills the caller's process."""
+        return self.ctx.caller_killed
+
     def requests(self) -> list[LoggedRequest]:
         """Every request logged in this stand-in's state folder, oldest first."""
         return self.ctx.log.read()
@@ -244,7 +249,7 @@ class StandIn:
                  HostRoutes(lambda h: serves_registry_host(ctx, h), registries, "registry", lambda path: True),
                  HostRoutes(lambda h: h == ctx.history_host(), history, "history", lambda path: path != "/discovery"),
                  HostRoutes(lambda h: h.endswith(f".{ctx.location}.inference.ml.azure.com"), scoring, "scoring")]
-        return StandInApp(hosts, ctx.log, ctx.faults, control, ctx.identity, ctx.killed)
+        return StandInApp(hosts, ctx.log, ctx.faults, control, ctx.identity, ctx.caller_killed)
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05) -> bool:
