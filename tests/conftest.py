@@ -7,16 +7,15 @@ pytest-xdist workers, so anything a session builds once is built behind a file l
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from cookiecutter.main import cookiecutter
+from filelock import FileLock
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -91,17 +90,6 @@ def copy_sharing_venv(source: Path, destination: Path) -> Path:
     return destination
 
 
-@contextmanager
-def locked(path: Path):
-    """Hold an exclusive lock on ``path`` (created if missing) across processes, such as xdist workers."""
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 _SET_UP: dict[str, Path] = {}
 
 
@@ -118,7 +106,7 @@ def set_up_repo(tmp_path_factory, worker_id):
     def factory(framework: str = "sklearn") -> Path:
         if framework not in _SET_UP:
             shared = run_dir / f"set-up-{framework}"
-            with locked(run_dir / f"set-up-{framework}.lock"):
+            with FileLock(run_dir / f"set-up-{framework}.lock"):
                 if not (shared / "done").is_file():
                     shutil.rmtree(shared, ignore_errors=True)
                     run(["make", "setup"], bake(shared, framework=framework))
