@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from azure_fixtures import edit_yaml
 
-from conftest import editable_copy, mlops, run
+from conftest import copy_sharing_venv, mlops, run
 from mlops.runtime_env import ensure_venv
 from mlops.runtime_spec import load_runtime_spec
 
@@ -25,7 +25,8 @@ joblib.dump(model, sys.argv[2])
 @pytest.fixture
 def repo(set_up_repo, tmp_path) -> Path:
     """A copy of the set-up sklearn repo that a test may edit (its .venv is shared by symlink)."""
-    return editable_copy(set_up_repo("sklearn"), tmp_path)
+    source = set_up_repo("sklearn")
+    return copy_sharing_venv(source, tmp_path / source.name)
 
 
 def test_smoke_run_judges_the_smoke_model_against_a_locally_saved_champion(repo, tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import editable_copy, mlops, run
+from conftest import copy_sharing_venv, mlops, run
 from mlops.local_runs import read_runs
 
 
@@ -21,7 +21,8 @@ def tracked_digest(repo: Path) -> dict[str, str]:
 @pytest.fixture
 def repo(set_up_repo, tmp_path) -> Path:
     """A copy of the set-up sklearn repo that a test may edit (its .venv is shared by symlink)."""
-    return editable_copy(set_up_repo("sklearn"), tmp_path)
+    source = set_up_repo("sklearn")
+    return copy_sharing_venv(source, tmp_path / source.name)
 
 
 def test_smoke_train_writes_model_and_metrics_without_editing_a_file(repo):

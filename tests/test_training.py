@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from azure_fixtures import edit_yaml
 
 from conftest import PNG_MAGIC, bake, mlflow_runs, mlops, run
@@ -57,6 +58,7 @@ def evaluate(model, data):
 '''
 
 
+@pytest.mark.slow  # builds the runtime environment
 def test_a_reference_base_file_assembles_smoke_trains_and_produces_everything(tmp_path):
     repo = bake(tmp_path, experiment="petal-width")
     (repo / "train.py").write_text(REFERENCE_BASE)
@@ -106,6 +108,7 @@ def test_the_shipped_forms_are_what_the_corpus_script_writes(tmp_path):
         assert (tmp_path / "again" / written).read_bytes() == (repo / "data" / written).read_bytes()
 
 
+@pytest.mark.slow  # builds the runtime environment
 def test_inside_an_azure_ml_job_the_script_logs_to_the_run_the_service_opened(tmp_path):
     """Azure ML sets MLFLOW_TRACKING_URI and MLFLOW_RUN_ID; a file store stands in for the workspace here."""
     repo = bake(tmp_path)
