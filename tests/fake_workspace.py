@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,7 @@ class Workspace:
         self.endpoints: dict[str, Any] = {}
         self.deployments: dict[str, dict[str, Any]] = defaultdict(dict)
         self.invocations: list[tuple[str, str, dict[str, int]]] = []
+        self.while_streaming: Callable[[], None] | None = None  # runs while jobs.stream waits for the job
 
     def enter(self, operation: str) -> None:
         """Record a call; raise the next injected transient or error for it."""
@@ -226,6 +228,10 @@ class JobOperations(_Group):
     def stream(self, name: str) -> None:
         self._enter("stream")
         job = self._ws.jobs[name]
+        if job.status == "Queued":
+            job.status = "Running"
+        if self._ws.while_streaming is not None:
+            self._ws.while_streaming()
         if job.status in ("Queued", "Running"):
             job.status = "Failed" if self._ws.job_failure else "Completed"
         print(f"RunId: {name}\nWeb View: {STUDIO.format(name)}")
@@ -233,6 +239,14 @@ class JobOperations(_Group):
             error = {"error": {"code": "UserError", "message": self._ws.job_failure}}
             raise JobException(message=f"Exception : \n {json.dumps(error, indent=4)} ", target=ErrorTarget.JOB,
                                no_personal_data_message="failed job", error_category=ErrorCategory.SYSTEM_ERROR)
+
+    def begin_cancel(self, name: str) -> Poller:
+        self._enter("begin_cancel")
+        if name not in self._ws.jobs:
+            raise not_found(f"job {name}")
+        self._ws.jobs[name].status = "Canceled"
+        self._ws.changed()
+        return Poller()
 
     def download(self, name: str, *, download_path=".", output_name=None, all=False) -> None:
         self._enter("download")

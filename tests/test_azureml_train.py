@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 
 import pytest
 from azure.ai.ml.entities import AmlCompute
@@ -158,3 +160,36 @@ def test_train_without_a_subscription_fails_in_one_line_before_any_login(repo):
     assert result.stderr.strip().splitlines() == [
         "error: AzureConfig: subscription_id is not set: set AZURE_SUBSCRIPTION_ID in .env (the GitHub secret "
         "in Actions) or subscription_id in azure-config.json"]
+
+
+def test_a_cancelled_workflow_cancels_the_azure_job(repo, monkeypatch, capsys):
+    from mlops.cancellation import Cancelled
+    from mlops.commands import train as command
+
+    for name, value in {**CI_ENV, "GITHUB_SHA": COMMIT, "GITHUB_STEP_SUMMARY": ""}.items():
+        monkeypatch.setenv(name, value)
+    client = FakeMLClient()
+    ws = client.workspace
+    ws.while_streaming = lambda: os.kill(os.getpid(), signal.SIGTERM)  # the runner cancels while the job runs
+    with pytest.raises(Cancelled, match="mlops train: cancelled \\(SIGTERM\\); training job iris-classifier-4242-1 "
+                                        "cancelled in Azure ML"):
+        command.run(argparse.Namespace(project_dir=repo, cancel=False), client=client)
+    assert ws.jobs["iris-classifier-4242-1"].status == "Canceled" and not ws.models
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_train_cancel_step_cancels_this_runs_job_only_while_it_runs(repo, monkeypatch, capsys):
+    from mlops.commands import train as command
+
+    for name, value in {**CI_ENV, "GITHUB_SHA": COMMIT}.items():
+        monkeypatch.setenv(name, value)
+    args = argparse.Namespace(project_dir=repo, cancel=True)
+    client = FakeMLClient()
+    assert command.run(args, client=client) == 0
+    assert capsys.readouterr().out.strip() == "training job iris-classifier-4242-1 was never submitted"
+    client.workspace.while_streaming = lambda: command.run(args, client=client)  # the if: cancelled() step
+    with pytest.raises(JobFailed, match="ended Canceled"):
+        train(client, make_plan(repo), FAST, log=lambda line: None)
+    assert "asked Azure ML to cancel iris-classifier-4242-1" in capsys.readouterr().out
+    assert command.run(args, client=client) == 0
+    assert capsys.readouterr().out.strip() == "training job iris-classifier-4242-1 had already ended Canceled"

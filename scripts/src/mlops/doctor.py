@@ -13,13 +13,13 @@ from mlops.findings import Finding
 from mlops.oidc import (
     AUDIENCE,
     GITHUB_ISSUER,
-    LOGIN_SECRETS,
     MAX_CREDENTIALS_PER_APP,
     FederatedCredential,
     LoginJob,
     Repo,
     Workflow,
 )
+from mlops.preflight import LOGIN_SECRETS
 
 
 @dataclass

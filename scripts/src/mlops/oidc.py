@@ -24,7 +24,8 @@ AUDIENCE = "api://AzureADTokenExchange"
 MAX_CREDENTIALS_PER_APP = 20
 # what a job reads from the repository's secrets or variables: `secrets.NAME`, `vars.NAME`
 SECRETS = re.compile(r"(?:secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)")
-LOGIN_SECRETS = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID")
+# a step that only checks whether the login secrets are set (deploy.yml's preflight job): not a login
+_PREFLIGHT = re.compile(r"^\s*(?:make preflight|(?:\S*/)?mlops preflight)\s*$")
 _REPO = re.compile(r"^([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)$")
 _REMOTE = re.compile(r"github\.com[:/]+([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 
@@ -100,11 +101,12 @@ class LoginJob:
     secrets: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
     azure_login_action: bool = False
+    checks_only: bool = False
 
     @property
     def logs_in(self) -> bool:
-        """Whether the job uses the login secrets or can request an ID token."""
-        return self.id_token or "AZURE_CLIENT_ID" in self.secrets
+        """Whether the job can request an ID token, or reads the login secrets for more than checking them."""
+        return self.id_token or ("AZURE_CLIENT_ID" in self.secrets and not self.checks_only)
 
 
 @dataclass
@@ -145,11 +147,13 @@ def login_jobs(workflows: list[Workflow], repo: Repo, default_branch: str = "mai
             where = ("jobs", name, "permissions") if "permissions" in job else ("permissions",)
             line, col = workflow.document.position(("jobs", name), key=True)
             environment = _environment(job.get("environment"))
+            steps = [step for step in job.get("steps") or [] if isinstance(step, dict)]
+            runs = [str(step["run"]) for step in steps if "run" in step]
+            azure_login = any(str(step.get("uses", "")).lower().startswith("azure/login@") for step in steps)
             login = LoginJob(workflow.relative, name, line, col, environment, [], _grants_id_token(permissions),
                              workflow.document.position(where, key=True),
-                             set(SECRETS.findall(json.dumps(job))),
-                             azure_login_action=any(str(step.get("uses", "")).lower().startswith("azure/login@")
-                                                    for step in job.get("steps") or [] if isinstance(step, dict)))
+                             set(SECRETS.findall(json.dumps(job))), azure_login_action=azure_login,
+                             checks_only=bool(runs) and not azure_login and all(_PREFLIGHT.match(r) for r in runs))
             if not login.logs_in:
                 continue
             login.subjects, login.notes = _subjects(repo, environment, triggers, default_branch)

@@ -2,7 +2,7 @@
 
 Reruns converge: the job name is fixed per workflow run and attempt, so a rerun after a crash
 follows the job already submitted instead of starting a second one, and a model already registered
-from that job is not registered again.
+from that job is not registered again. A cancelled workflow cancels the job (``mlops.cancellation``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from mlops.azureml.assets import ensure_data, ensure_environment
 from mlops.azureml.compute import ensure_compute
 from mlops.azureml.plan import Plan, load_entities
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
+from mlops.cancellation import Cancelled
 from mlops.errors import MlopsError
 from mlops.metrics import METRICS_FILE, read_metrics
 
@@ -58,10 +59,13 @@ def train(client: Any, plan: Plan, policy: RetryPolicy = DEFAULT_POLICY, log=pri
     for file_name in plan.data_files:
         ensure_data(client, entities[file_name], policy, log)
     log("4/5 training job")
-    job = submit_job(client, entities["job.yml"], policy, log)
-    studio_url = getattr(job, "studio_url", "") or ""
-    log(f"  following {job.name}: {studio_url}")
-    reason = follow_job(client, job.name, policy, log)
+    try:
+        job = submit_job(client, entities["job.yml"], policy, log)
+        studio_url = getattr(job, "studio_url", "") or ""
+        log(f"  following {job.name}: {studio_url}")
+        reason = follow_job(client, job.name, policy, log)
+    except Cancelled as cancelled:
+        raise Cancelled(f"{cancelled}; {cancel_job(client, entities['job.yml'].name, log)}") from None
     job = call(policy, f"jobs.get {job.name}", client.jobs.get, job.name, log=log)
     with tempfile.TemporaryDirectory(prefix="mlops-job-") as scratch:
         downloaded = download_artifacts(client, job.name, Path(scratch), policy, log)
@@ -83,6 +87,30 @@ def submit_job(client: Any, job: Any, policy: RetryPolicy, log=print) -> Any:
         return existing
     log(f"  job {job.name}: submitting to {job.compute}")
     return call(policy, f"jobs.create_or_update {job.name}", client.jobs.create_or_update, job, log=log)
+
+
+TERMINAL = {"Completed", "Failed", "Canceled", "CancelRequested", "NotResponding", "Paused"}
+
+
+def cancel_job(client: Any, name: str, log=print) -> str:
+    """Ask Azure ML to cancel job ``name`` when it is still running; say what happened, in one phrase.
+
+    Called when GitHub cancels the workflow: only the request is sent (the runner kills the process seconds
+    later), and nothing is retried.
+    """
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        job = client.jobs.get(name)
+        if job.status in TERMINAL:
+            return f"training job {name} had already ended {job.status}"
+        client.jobs.begin_cancel(name)
+    except ResourceNotFoundError:
+        return f"training job {name} was never submitted"
+    except Exception as error:  # the run is ending anyway: say how to finish by hand
+        return f"could not cancel training job {name} ({type(error).__name__}): cancel it in Azure ML studio"
+    log(f"  asked Azure ML to cancel {name}")
+    return f"training job {name} cancelled in Azure ML"
 
 
 def follow_job(client: Any, name: str, policy: RetryPolicy, log=print) -> str:

@@ -14,6 +14,7 @@ COMMANDS = {
     "api-test": "api_test",
     "plan": "plan",
     # a merge to main: what deploy.yml runs
+    "preflight": "preflight",
     "train": "train",
     "deploy": "deploy",
     # once per repo: the OIDC login

@@ -10,12 +10,13 @@ def add_arguments(parser) -> None:
 
 
 def run(args, client=None) -> int:
-    """Deploy; any failure before the shift leaves traffic as it was and exits 1."""
+    """Deploy; any failure before the shift leaves traffic as it was and exits 1 (130 when cancelled)."""
     import os
 
     from mlops.azureml.deployment import deploy, prepare_release
     from mlops.azureml.retry import RetryPolicy
     from mlops.azureml.summary import deployment_markdown, failure_markdown
+    from mlops.cancellation import cancellable
     from mlops.commands._azure import connect, load_plan
     from mlops.errors import MlopsError
     from mlops.summary import append_step_summary
@@ -25,8 +26,9 @@ def run(args, client=None) -> int:
     client = client or connect(plan.project)
     policy = RetryPolicy()
     try:
-        release = prepare_release(client, plan, policy)
-        result = deploy(client, release, policy)
+        with cancellable("mlops deploy"):
+            release = prepare_release(client, plan, policy)
+            result = deploy(client, release, policy)
     except MlopsError as error:
         append_step_summary(failure_markdown("Deployment to Azure ML", str(error)), env)
         raise

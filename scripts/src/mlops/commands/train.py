@@ -6,23 +6,31 @@ HELP = "train in Azure ML: ensure compute, environment and data, run the job, re
 
 
 def add_arguments(parser) -> None:
-    """No options: everything comes from the configs and the plan."""
+    """Everything comes from the configs and the plan; ``--cancel`` is for a workflow step run on cancel."""
+    parser.add_argument("--cancel", action="store_true",
+                        help="cancel this workflow run's training job in Azure ML if it still runs (deploy.yml "
+                        "runs it when the workflow is cancelled)")
 
 
 def run(args, client=None) -> int:
-    """Train; on failure print status, reason, log tail and link, and exit 1."""
+    """Train; on failure print status, reason, log tail and link, and exit 1 (130 when cancelled)."""
     import os
 
     from mlops.azureml.summary import failure_markdown, training_markdown
-    from mlops.azureml.training import JobFailed, train
+    from mlops.azureml.training import JobFailed, cancel_job, train
+    from mlops.cancellation import cancellable
     from mlops.commands._azure import connect, load_plan
     from mlops.summary import append_step_summary
 
     plan = load_plan(args.project_dir)
     env = dict(os.environ)
+    if getattr(args, "cancel", False):
+        print(cancel_job(client or connect(plan.project), plan.names.job))
+        return 0
     print(f"Training {plan.names.job} (plan in {plan.directory})")
     try:
-        result = train(client or connect(plan.project), plan)
+        with cancellable("mlops train"):
+            result = train(client or connect(plan.project), plan)
     except JobFailed as failure:
         print(f"\nThe training job failed.\n  job:    {failure.job_name}\n  status: {failure.status}\n"
               f"  reason: {failure.reason}\n  studio: {failure.studio_url}")

@@ -8,6 +8,7 @@ from mlops.assembly import check_script
 from mlops.documents import Document
 from mlops.findings import Finding, dotted
 from mlops.runtime_spec import SpecError, load_runtime_spec
+from mlops.validation.timeouts import rollout_fits
 
 CREATE_COMPUTE_MAX = 24
 
@@ -25,6 +26,7 @@ def cross_checks(root: Path, experiment_name: str, documents: dict[str, Document
         else:
             findings += _python_version(root, spec_path, spec.python)
     findings += _script_sections(root, experiment.data["train"]["script"])
+    findings += rollout_fits(root, experiment_name, experiment)
     name = compute.data["compute_node_name"]
     if len(name) > CREATE_COMPUTE_MAX:
         line, col = compute.position(("compute_node_name",))
