@@ -250,14 +250,22 @@ def test_bootstrap_trusts_exactly_the_subjects_doctor_finds_in_the_shipped_workf
     """The federated credentials `mlops bootstrap-oidc` creates let every login of deploy.yml through."""
     script = mlops("bootstrap-oidc", "--repo", "acme/iris", "--subscription", "0" * 8 + "-0000-0000-0000-" + "0" * 12,
                    cwd=generated, check=True).stdout
-    subjects = sorted(set(re.findall(r'"subject": "([^"]+)"', script)))
-    assert subjects == ["repo:acme/iris:environment:production", "repo:acme/iris:ref:refs/heads/main"]
-    credentials = tmp_path / "credentials.json"
-    credentials.write_text(json.dumps([{"name": f"c{i}", "issuer": "https://token.actions.githubusercontent.com",
-                                        "subject": s, "audiences": ["api://AzureADTokenExchange"]}
-                                       for i, s in enumerate(subjects)]))
-    doctor = mlops("doctor", "--repo", "acme/iris", "--credentials", str(credentials), cwd=generated, check=True)
-    assert "all well: 2 job(s) log in" in doctor.stdout
+    trusted = re.findall(r"^# the (\w+) identity: trust GitHub tokens with subject (\S+)$", script, re.MULTILINE)
+    assert trusted == [("repository", "repo:acme@$OWNER_ID/iris@$REPO_ID:ref:refs/heads/main"),
+                       ("repository", "repo:acme/iris:ref:refs/heads/main"),
+                       ("production", "repo:acme@$OWNER_ID/iris@$REPO_ID:environment:production"),
+                       ("production", "repo:acme/iris:environment:production")]
+    files = []
+    for identity in ("repository", "production"):
+        credentials = tmp_path / f"{identity}.json"
+        credentials.write_text(json.dumps([{"name": f"c{i}", "issuer": "https://token.actions.githubusercontent.com",
+                                            "subject": subject.replace("$OWNER_ID", "7").replace("$REPO_ID", "8"),
+                                            "audiences": ["api://AzureADTokenExchange"]}
+                                           for i, (who, subject) in enumerate(trusted) if who == identity]))
+        files += ["--credentials", str(credentials) if identity == "repository" else f"production={credentials}"]
+    for ids in ([], ["--org-id", "7", "--repo-id", "8"]):  # an older repository, then a new one
+        doctor = mlops("doctor", "--repo", "acme/iris", *files, *ids, cwd=generated, check=True)
+        assert "all well: 2 job(s) log in" in doctor.stdout
 
 
 # --- no drift between the pull-request workflow and `make check` -----------------------------------
