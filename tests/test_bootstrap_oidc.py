@@ -121,7 +121,7 @@ def test_apply_creates_one_identity_per_trust_level(tmp_path, fakes, capsys):
     assert ruleset["conditions"]["ref_name"]["include"] == ["refs/heads/main"]
     assert {"context": "make check"} in ruleset["rules"][-1]["parameters"]["required_status_checks"]
     assert f"done: the production identity is app {deploy} ({DEPLOY_APP}), for the jobs in environment " \
-           "production only" in out
+           f"production only; it trusts:\n  {ID_FORM}:environment:production\n" in out
 
 
 def test_apply_again_changes_nothing(tmp_path, fakes, capsys):

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlops.cli_script import Condition, Step
+from mlops.cli_script import Condition, Step, substitute
 from mlops.errors import MlopsError
 from mlops.oidc import AUDIENCE, GITHUB_ISSUER, IMMUTABLE_SINCE, MAX_CREDENTIALS_PER_APP, Repo, Workflow
 
@@ -83,6 +83,13 @@ class Plan:
     identities: list[Identity]
     steps: list[Step] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # (identity label, subject as the script writes it, when its form is trusted)
+    trusts: list[tuple[str, str, tuple[Condition, ...]]] = field(default_factory=list)
+
+    def trusted(self, variables: dict[str, str]) -> list[tuple[str, str]]:
+        """After ``--apply``: each identity's subjects as GitHub will present them, with the IDs filled in."""
+        return [(label, substitute(subject, variables)) for label, subject, conditions in self.trusts
+                if all(condition.holds(variables) for condition in conditions)]
 
 
 def identities_for(subjects: list[str], repo: Repo, app_name: str) -> list[Identity]:
@@ -243,6 +250,7 @@ def _identity_steps(plan: Plan, identity: Identity, forms: list[tuple[Repo, tupl
             subject = f"{form.prefix}:{tail}"
             parameters = {"name": credential_name(tail, form.owner_id is not None), "issuer": GITHUB_ISSUER,
                           "subject": subject, "audiences": [AUDIENCE], "description": f"GitHub Actions of {repo.slug}"}
+            plan.trusts.append((label, subject, conditions))
             add(Step(f"{label}: trust GitHub tokens with subject {subject}",
                      ["az", "ad", "app", "federated-credential", "create", "--id", f"${app}", "--parameters",
                       json.dumps(parameters)], only_if=(*conditions, Condition("not-listed", existing, subject))))

@@ -77,7 +77,8 @@ def run(args) -> int:
         where = "the jobs without an environment" if identity.environment is None else \
             f"the jobs in environment {identity.environment} only"
         print(f"done: {identity.label} is app {variables.get(identity.var('APP_ID'))} ({identity.app_name}), "
-              f"for {where}")
+              f"for {where}; it trusts:")
+        print("\n".join(f"  {subject}" for label, subject in plan.trusted(variables) if label == identity.label))
     print("Check with `mlops doctor`.")
     return 0
 
