@@ -27,7 +27,8 @@ TRAIN_APP, DEPLOY_APP = "github-octo-org-octo-repo", "github-octo-org-octo-repo-
 def make_repo(root: Path) -> Path:
     (root / ".github/workflows").mkdir(parents=True)
     (root / ".github/workflows/deploy.yml").write_text(DEPLOY, "utf-8")
-    (root / ".github/workflows/pr.yml").write_text(PR, "utf-8")
+    # the ruleset requires the check the pull-request job reports: its name
+    (root / ".github/workflows/pr.yml").write_text(PR.replace("  check:\n", "  check:\n    name: make check\n"), "utf-8")
     (root / "README.md").write_text(README, "utf-8")
     (root / "azure-config.json").write_text(json.dumps({"resource_group": "rg-iris", "workspace_name": "mlw-iris"}))
     return root
@@ -259,3 +260,15 @@ def test_the_generated_readme_walks_a_new_user_to_configured_secrets(tmp_path):
     assert steps == sorted(steps)
     for secret in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"):
         assert f"`{secret}`" in readme
+
+
+def test_the_deploy_branch_is_read_from_deploy_yml(tmp_path, capsys, monkeypatch):
+    root = make_repo(tmp_path / "repo")
+    workflow = root / ".github/workflows/deploy.yml"
+    workflow.write_text(workflow.read_text().replace("branches: [main]", "branches: [release]"))
+    folder = cli_fakes.install(tmp_path / "bin", {"default_branch": "main"})
+    monkeypatch.setenv("PATH", cli_fakes.path_with(folder))
+    code, out = bootstrap(root, capsys, "--apply")
+    assert code == 3 and "default branch is main but deploy.yml deploys from release" in out
+    _, script = bootstrap(root, capsys)
+    assert "repo:octo-org@$OWNER_ID/octo-repo@$REPO_ID:ref:refs/heads/release" in script

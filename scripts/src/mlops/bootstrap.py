@@ -108,7 +108,7 @@ def pull_request_checks(workflows: list[Workflow]) -> list[str]:
     """The check names the pull-request workflows report (each job's ``name``, else its ID)."""
     checks = []
     for workflow in workflows:
-        on = workflow.document.data.get("on", workflow.document.data.get(True))
+        on = workflow.document.data.get("on", workflow.document.data.get("True"))
         events = on if isinstance(on, (list, dict)) else [on]
         if "pull_request" not in events:
             continue
@@ -116,6 +116,20 @@ def pull_request_checks(workflows: list[Workflow]) -> list[str]:
             if isinstance(job, dict):
                 checks.append(str(job.get("name", job_id)))
     return checks
+
+
+def deploy_branch(workflows: list[Workflow]) -> str | None:
+    """The one branch whose pushes run `mlops deploy` (deploy.yml's ``on: push: branches``), if one is named."""
+    for workflow in workflows:
+        data = workflow.document.data
+        if "mlops deploy" not in workflow.text:
+            continue
+        on = data.get("on", data.get("True"))
+        push = on.get("push") if isinstance(on, dict) else None
+        branches = push.get("branches") if isinstance(push, dict) else None
+        if isinstance(branches, list) and len(branches) == 1 and not any(c in str(branches[0]) for c in "*?[!"):
+            return str(branches[0])
+    return None
 
 
 def credential_name(tail: str, immutable: bool) -> str:

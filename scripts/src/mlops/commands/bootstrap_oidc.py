@@ -17,8 +17,8 @@ def add_arguments(parser) -> None:
                         "github-ORG-REPO); each environment's identity gets -ENVIRONMENT appended")
     parser.add_argument("--subscription", help="subscription ID (default: azure-config.json or .env, else the "
                         "current `az account`)")
-    parser.add_argument("--default-branch", default="main", help="the branch deploy.yml deploys from; the "
-                        "repository's default branch must be this one (default: main)")
+    parser.add_argument("--default-branch", help="the branch deploy.yml deploys from; the repository's default "
+                        "branch must be this one (default: the branch deploy.yml's push trigger names, else main)")
     parser.add_argument("--compute-operator", action="store_true",
                         help="also grant AzureML Compute Operator on the workspace, so `mlops train` can create "
                         "the cluster")
@@ -34,7 +34,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     """Print the script, or run it and say what to check next."""
     from mlops import cli_script
-    from mlops.bootstrap import Options, identities_for, plan_bootstrap, pull_request_checks
+    from mlops.bootstrap import Options, deploy_branch, identities_for, plan_bootstrap, pull_request_checks
     from mlops.config import AzureConfig
     from mlops.errors import MlopsError
     from mlops.oidc import Repo, login_jobs, parse_repo, read_workflows, repo_from_git
@@ -49,6 +49,7 @@ def run(args) -> int:
         repo = parse_repo(found.slug, args.org_id, args.repo_id)
     config = AzureConfig(root)
     workflows = read_workflows(root)
+    args.default_branch = args.default_branch or deploy_branch(workflows) or "main"
     name_form = Repo(repo.owner, repo.name)
     subjects = list(dict.fromkeys(subject for job in login_jobs(workflows, name_form, args.default_branch)
                                   for subject in job.subjects))
