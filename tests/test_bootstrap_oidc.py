@@ -28,7 +28,8 @@ def make_repo(root: Path) -> Path:
     (root / ".github/workflows").mkdir(parents=True)
     (root / ".github/workflows/deploy.yml").write_text(DEPLOY, "utf-8")
     # the ruleset requires the check the pull-request job reports: its name
-    (root / ".github/workflows/pr.yml").write_text(PR.replace("  check:\n", "  check:\n    name: make check\n"), "utf-8")
+    named = PR.replace("  check:\n", "  check:\n    name: make check\n")
+    (root / ".github/workflows/pr.yml").write_text(named, "utf-8")
     (root / "README.md").write_text(README, "utf-8")
     (root / "azure-config.json").write_text(json.dumps({"resource_group": "rg-iris", "workspace_name": "mlw-iris"}))
     return root
