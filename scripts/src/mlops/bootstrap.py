@@ -29,7 +29,8 @@ ML = "Microsoft.MachineLearningServices/workspaces"
 # The trainer: what AzureML Data Scientist allows (read, write and run actions inside the workspace)
 # minus every endpoint, so the unapproved train job cannot change what serves traffic. It does not
 # delete either: training never needs to. docs/decisions.md says why each line is there.
-TRAINER_ACTIONS = [f"{ML}/*/read", f"{ML}/*/write", f"{ML}/*/action"]
+TRAINER_ACTIONS = [f"{ML}/read", f"{ML}/*/read", f"{ML}/*/write", f"{ML}/*/action",
+                   "Microsoft.MachineLearningServices/locations/*/read"]
 TRAINER_NOT_ACTIONS = [
     f"{ML}/onlineEndpoints/*", f"{ML}/batchEndpoints/*", f"{ML}/serverlessEndpoints/*",
     f"{ML}/write", f"{ML}/delete", f"{ML}/listKeys/action",
