@@ -77,7 +77,7 @@ class Options:
 
 
 @dataclass
-class Plan:
+class BootstrapPlan:
     """The steps, the identities they create, and what the admin should know before running them."""
 
     repo: Repo
@@ -157,9 +157,9 @@ def trainer_role(name: str, scope: str) -> dict[str, Any]:
                            "creating, changing or deleting online or batch endpoints and their deployments."}
 
 
-def plan_bootstrap(repo: Repo, identities: list[Identity], options: Options) -> Plan:
+def plan_bootstrap(repo: Repo, identities: list[Identity], options: Options) -> BootstrapPlan:
     """The steps that give each identity exactly its subjects and roles, then the repo's guard rails."""
-    plan = Plan(repo, identities)
+    plan = BootstrapPlan(repo, identities)
     add = plan.steps.append
     gh_repo = f"repos/{repo.slug}"
     add(Step("the tenant that will trust GitHub", ["az", "account", "show", "--query", "tenantId", "--output", "tsv"],
@@ -210,7 +210,7 @@ def plan_bootstrap(repo: Repo, identities: list[Identity], options: Options) -> 
     return plan
 
 
-def _subject_forms(plan: Plan, repo: Repo, gh_repo: str) -> list[tuple[Repo, tuple[Condition, ...]]]:
+def _subject_forms(plan: BootstrapPlan, repo: Repo, gh_repo: str) -> list[tuple[Repo, tuple[Condition, ...]]]:
     """The repo forms to trust, each with the condition under which the script trusts it."""
     name_form = Repo(repo.owner, repo.name)
     if repo.owner_id:
@@ -231,7 +231,7 @@ def _subject_forms(plan: Plan, repo: Repo, gh_repo: str) -> list[tuple[Repo, tup
             (name_form, (Condition("equals", "NAME_FORM", "possible"),))]
 
 
-def _identity_steps(plan: Plan, identity: Identity, forms: list[tuple[Repo, tuple[Condition, ...]]],
+def _identity_steps(plan: BootstrapPlan, identity: Identity, forms: list[tuple[Repo, tuple[Condition, ...]]],
                     repo: Repo) -> None:
     """The app (found by its exact name, refused if it trusts another repository), its principal, its subjects."""
     if len(identity.tails) * len(forms) > MAX_CREDENTIALS_PER_APP:
@@ -276,7 +276,7 @@ def _assign(identity: Identity, role: str, scope: str) -> list[str]:
             "--assignee-principal-type", "ServicePrincipal", "--role", role, "--scope", scope, "--output", "none"]
 
 
-def _trainer_role_steps(plan: Plan, identity: Identity, role: str, scope: str, options: Options) -> None:
+def _trainer_role_steps(plan: BootstrapPlan, identity: Identity, role: str, scope: str, options: Options) -> None:
     add = plan.steps.append
     add(Step("the custom role for training, if it exists already",
              ["az", "role", "definition", "list", "--name", role, "--custom-role-only", "true", "--scope", scope,
@@ -296,7 +296,7 @@ def _trainer_role_steps(plan: Plan, identity: Identity, role: str, scope: str, o
                       "RoleDefinitionDoesNotExist, run the same command again")
 
 
-def _environment_steps(plan: Plan, identity: Identity, repo: Repo, branch: str) -> None:
+def _environment_steps(plan: BootstrapPlan, identity: Identity, repo: Repo, branch: str) -> None:
     """The environment with a branch policy allowing ``branch`` only, and the identity's client ID as its secret."""
     add = plan.steps.append
     environment = identity.environment
@@ -317,7 +317,7 @@ def _environment_steps(plan: Plan, identity: Identity, repo: Repo, branch: str) 
               identity.var("$APP_ID")]))
 
 
-def _ruleset_steps(plan: Plan, repo: Repo, options: Options) -> None:
+def _ruleset_steps(plan: BootstrapPlan, repo: Repo, options: Options) -> None:
     add = plan.steps.append
     add(Step("the ruleset on the deploy branch, if it exists already",
              ["gh", "api", f"repos/{repo.slug}/rulesets", "--jq", f'.[] | select(.name == "{RULESET_NAME}") | .id'],

@@ -135,7 +135,7 @@ class Stopped(MlopsError):
 Runner = Callable[[list[str], "str | None"], str]
 
 
-def run_cli(where: str, hint: str) -> Runner:
+def cli_runner(where: str, hint: str) -> Runner:
     """A runner for ``az`` and ``gh`` whose failures name ``where`` and end with ``hint``."""
     from mlops.oidc import run_cli as run
 

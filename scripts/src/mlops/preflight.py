@@ -9,6 +9,7 @@ workflow runs it before ``make setup``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 LOGIN_SECRETS = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID")
@@ -34,7 +35,7 @@ class Connection:
         return not self.present
 
 
-def check_connection(environ: dict[str, str]) -> Connection:
+def check_connection(environ: Mapping[str, str]) -> Connection:
     """The login secrets that are set (non-empty) and those that are not, in ``LOGIN_SECRETS`` order."""
     present = tuple(name for name in LOGIN_SECRETS if environ.get(name, "").strip())
     return Connection(present, tuple(name for name in LOGIN_SECRETS if name not in present))

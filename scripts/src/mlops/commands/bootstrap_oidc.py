@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlops.bootstrap import BootstrapPlan
 
 HELP = "print (or --apply) the az and gh commands that let this repo's workflows log in to Azure with OIDC"
 
@@ -31,50 +36,61 @@ def add_arguments(parser) -> None:
     mode.add_argument("--apply", dest="apply", action="store_true", help="run the commands now")
 
 
-def run(args) -> int:
-    """Print the script, or run it and say what to check next."""
-    from mlops import cli_script
+def bootstrap_oidc(project_dir: Path, *, repo: str | None = None, org_id: str | None = None,
+                   repo_id: str | None = None, app_name: str | None = None, subscription: str | None = None,
+                   default_branch: str | None = None, compute_operator: bool = False,
+                   ruleset: bool = True) -> BootstrapPlan:
+    """The az and gh commands that set up OIDC logins (run them with ``mlops.cli_script.apply``)."""
     from mlops.bootstrap import Options, deploy_branch, identities_for, plan_bootstrap, pull_request_checks
     from mlops.config import AzureConfig
     from mlops.errors import MlopsError
     from mlops.oidc import Repo, login_jobs, parse_repo, read_workflows, repo_from_git
 
-    root = args.project_dir
-    if args.repo:
-        repo = parse_repo(args.repo, args.org_id, args.repo_id)
+    if repo:
+        github = parse_repo(repo, org_id, repo_id)
     else:
-        found = repo_from_git(root)
+        found = repo_from_git(project_dir)
         if found is None:
             raise MlopsError("bootstrap-oidc: which GitHub repository? pass --repo ORG/REPO")
-        repo = parse_repo(found.slug, args.org_id, args.repo_id)
-    config = AzureConfig(root)
-    workflows = read_workflows(root)
-    args.default_branch = args.default_branch or deploy_branch(workflows) or "main"
-    name_form = Repo(repo.owner, repo.name)
-    subjects = list(dict.fromkeys(subject for job in login_jobs(workflows, name_form, args.default_branch)
+        github = parse_repo(found.slug, org_id, repo_id)
+    config = AzureConfig(project_dir)
+    workflows = read_workflows(project_dir)
+    branch = default_branch or deploy_branch(workflows) or "main"
+    name_form = Repo(github.owner, github.name)
+    subjects = list(dict.fromkeys(subject for job in login_jobs(workflows, name_form, branch)
                                   for subject in job.subjects))
     notes = []
     if not subjects:
-        subjects = [name_form.branch_subject(args.default_branch), name_form.environment_subject("production")]
+        subjects = [name_form.branch_subject(branch), name_form.environment_subject("production")]
         notes.append("no workflow job logs in yet: using the generated workflows' subjects (the train job on "
-                     f"{args.default_branch}, the deploy job in environment production)")
-    identities = identities_for(subjects, name_form, args.app_name or f"github-{repo.owner}-{repo.name}")
-    options = Options(config.resource_group, config.workspace_name, args.subscription or config.get("subscription_id"),
-                      args.default_branch, args.compute_operator, args.ruleset,
-                      pull_request_checks(workflows) or ["make check"])
-    plan = plan_bootstrap(repo, identities, options)
+                     f"{branch}, the deploy job in environment production)")
+    identities = identities_for(subjects, name_form, app_name or f"github-{github.owner}-{github.name}")
+    options = Options(config.resource_group, config.workspace_name, subscription or config.get("subscription_id"),
+                      branch, compute_operator, ruleset, pull_request_checks(workflows) or ["make check"])
+    plan = plan_bootstrap(github, identities, options)
     plan.notes[:0] = notes
+    return plan
+
+
+def run(args) -> int:
+    """Print the script, or run it and say what to check next."""
+    from mlops import cli_script
+
+    plan = bootstrap_oidc(args.project_dir, repo=args.repo, org_id=args.org_id, repo_id=args.repo_id,
+                          app_name=args.app_name, subscription=args.subscription,
+                          default_branch=args.default_branch, compute_operator=args.compute_operator,
+                          ruleset=args.ruleset)
     if not args.apply:
-        header = [_command_line(args, repo), "Review, then run as an admin of the tenant and the repository (or "
-                  "rerun with --apply). Rerunning changes nothing that is already right.",
+        header = [_command_line(args, plan.repo), "Review, then run as an admin of the tenant and the repository "
+                  "(or rerun with --apply). Rerunning changes nothing that is already right.",
                   *(f"note: {note}" for note in plan.notes)]
         print(cli_script.render(plan.steps, header), end="")
         return 0
     for note in plan.notes:
         print(f"note: {note}")
-    variables = cli_script.apply(plan.steps, cli_script.run_cli("bootstrap-oidc", ": fix it and rerun; what is "
-                                                                "done already is skipped"))
-    for identity in identities:
+    variables = cli_script.apply(plan.steps, cli_script.cli_runner("bootstrap-oidc", ": fix it and rerun; what "
+                                                                   "is done already is skipped"))
+    for identity in plan.identities:
         where = "the jobs without an environment" if identity.environment is None else \
             f"the jobs in environment {identity.environment} only"
         print(f"done: {identity.label} is app {variables.get(identity.var('APP_ID'))} ({identity.app_name}), "
@@ -92,7 +108,7 @@ def _command_line(args, repo) -> str:
     for option in ("app_name", "subscription"):
         if getattr(args, option):
             parts += [f"--{option.replace('_', '-')}", getattr(args, option)]
-    if args.default_branch != "main":
+    if args.default_branch:
         parts += ["--default-branch", args.default_branch]
     parts += ["--compute-operator"] if args.compute_operator else []
     parts += [] if args.ruleset else ["--no-ruleset"]

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlops.doctor import Diagnosis
+    from mlops.oidc import LoginJob, Repo
+    from mlops.trust import Credentials
 
 HELP = "check the workflows' OIDC logins against the app's federated credentials; explain AADSTS errors"
 
@@ -27,6 +34,57 @@ def add_arguments(parser) -> None:
     parser.add_argument("--explain", metavar="TEXT", help="explain the AADSTS codes in an error message and exit")
 
 
+@dataclass
+class DoctorReport:
+    """What ``mlops doctor`` checked and found."""
+
+    repo: Repo  # in the subject form checked (with its IDs when known)
+    jobs: list[LoginJob]
+    diagnosis: Diagnosis
+    identities: dict[str | None, Credentials]  # environment (None: the repository) -> its credentials
+    notes: list[str] = field(default_factory=list)
+
+
+def doctor(project_dir: Path, *, repo: str | None = None, org_id: str | None = None, repo_id: str | None = None,
+           credentials: list[str] = (), app_ids: list[str] = (), default_branch: str = "main") -> DoctorReport:
+    """Check each workflow job that logs in against its identity's federated credentials.
+
+    ``credentials`` (offline) and ``app_ids`` are ``[ENVIRONMENT=]VALUE``: without ``ENVIRONMENT=`` the
+    repository identity's. Reading from Azure also asks gh which subject form the repository presents.
+    """
+    from mlops.doctor import adopt_immutable_form, diagnose
+    from mlops.errors import MlopsError
+    from mlops.oidc import login_jobs, read_workflows
+
+    workflows = read_workflows(project_dir)
+    if not workflows:
+        raise MlopsError(f"{project_dir / '.github/workflows'}: no workflow files: run `mlops doctor` in the "
+                         "generated repo (or pass -C DIR)")
+    github = _repo(project_dir, repo, org_id, repo_id)
+    environments = sorted({job.environment for job in login_jobs(workflows, github, default_branch)
+                           if job.environment})
+    online = not credentials
+    identities = _identities(project_dir, github, environments, app_ids) if online else _files(credentials)
+    name_form_too, notes = False, []
+    if not github.owner_id and online:
+        github, name_form_too, notes = _look_up_form(github)
+    if not github.owner_id:
+        adopted = adopt_immutable_form(github, [c for i in identities.values() for c in i.items])
+        if adopted != github:
+            notes.append(f"the credentials use the immutable subject form {adopted.prefix}: checking against it "
+                         "(and the name form, which an older repository may present)")
+            github, name_form_too = adopted, True
+        else:
+            notes.append("checking the name form repo:ORG/REPO; a repository created since 2026-06-18 presents "
+                         "repo:ORG@ID/REPO@ID instead: pass --org-id and --repo-id (`gh api repos/ORG/REPO --jq "
+                         "'.owner.id, .id'`) to check that form")
+    jobs = login_jobs(workflows, github, default_branch)
+    readme = project_dir / "README.md"
+    diagnosis = diagnose(jobs, identities, workflows, readme.read_text("utf-8") if readme.is_file() else None,
+                         github, name_form_too)
+    return DoctorReport(github, jobs, diagnosis, identities, notes)
+
+
 def run(args) -> int:
     """Print each problem as ``file:line:col: field: message``; exit 1 when a login would fail."""
     from mlops.aadsts import explain
@@ -35,39 +93,9 @@ def run(args) -> int:
         lines = explain(args.explain)
         print("\n".join(lines) if lines else "no AADSTS code this doctor knows in that text")
         return 0 if lines else 1
-
-    from mlops.doctor import adopt_immutable_form, diagnose
-    from mlops.errors import MlopsError
-    from mlops.oidc import login_jobs, read_workflows
-
-    root = args.project_dir
-    workflows = read_workflows(root)
-    if not workflows:
-        raise MlopsError(f"{root / '.github/workflows'}: no workflow files: run `mlops doctor` in the "
-                         "generated repo (or pass -C DIR)")
-    repo = _repo(args, root)
-    environments = sorted({job.environment for job in login_jobs(workflows, repo, args.default_branch)
-                           if job.environment})
-    online = not args.credentials
-    identities = _identities(args, root, repo, environments) if online else _files(args.credentials)
-    name_form_too, notes = False, []
-    if not repo.owner_id and online:
-        repo, name_form_too, notes = _look_up_form(repo)
-    if not repo.owner_id:
-        adopted = adopt_immutable_form(repo, [c for i in identities.values() for c in i.items])
-        if adopted != repo:
-            notes.append(f"the credentials use the immutable subject form {adopted.prefix}: checking against it "
-                         "(and the name form, which an older repository may present)")
-            repo, name_form_too = adopted, True
-        else:
-            notes.append("checking the name form repo:ORG/REPO; a repository created since 2026-06-18 presents "
-                         "repo:ORG@ID/REPO@ID instead: pass --org-id and --repo-id (`gh api repos/ORG/REPO --jq "
-                         "'.owner.id, .id'`) to check that form")
-    jobs = login_jobs(workflows, repo, args.default_branch)
-    readme = root / "README.md"
-    diagnosis = diagnose(jobs, identities, workflows, readme.read_text("utf-8") if readme.is_file() else None,
-                         repo, name_form_too)
-    return _report(diagnosis, jobs, notes, identities)
+    report = doctor(args.project_dir, repo=args.repo, org_id=args.org_id, repo_id=args.repo_id,
+                    credentials=args.credentials, app_ids=args.app_id, default_branch=args.default_branch)
+    return _report(report.diagnosis, report.jobs, report.notes, report.identities)
 
 
 def _report(diagnosis, jobs, notes, identities) -> int:
@@ -102,18 +130,18 @@ def _report(diagnosis, jobs, notes, identities) -> int:
     return 0
 
 
-def _repo(args, root: Path):
+def _repo(root: Path, repo: str | None, org_id: str | None, repo_id: str | None) -> Repo:
     from mlops.errors import MlopsError
     from mlops.oidc import parse_repo, repo_from_git
 
-    if args.repo:
-        return parse_repo(args.repo, args.org_id, args.repo_id)
+    if repo:
+        return parse_repo(repo, org_id, repo_id)
     found = repo_from_git(root)
     if found is None and os.environ.get("GITHUB_REPOSITORY"):
         found = parse_repo(os.environ["GITHUB_REPOSITORY"])
     if found is None:
         raise MlopsError("doctor: which GitHub repository? pass --repo ORG/REPO (no github.com `origin` remote)")
-    return parse_repo(found.slug, args.org_id, args.repo_id)
+    return parse_repo(found.slug, org_id, repo_id)
 
 
 def _split(value: str) -> tuple[str | None, str]:
@@ -138,14 +166,14 @@ def _files(values: list[str]) -> dict:
     return identities
 
 
-def _identities(args, root: Path, repo, environments: list[str]) -> dict:
+def _identities(root: Path, repo, environments: list[str], app_ids: list[str]) -> dict:
     """Each identity's credentials read from Azure: the apps given, else found by the names bootstrap-oidc gives."""
     from mlops.config import AzureConfig
     from mlops.errors import MlopsError
     from mlops.oidc import fetch_credentials, find_app
     from mlops.trust import Credentials
 
-    given = dict(_split(value) for value in args.app_id)
+    given = dict(_split(value) for value in app_ids)
     base = f"github-{repo.owner}-{repo.name}"
     app_ids = {None: given.get(None) or AzureConfig(root).get("client_id") or find_app(base)}
     if not app_ids[None]:

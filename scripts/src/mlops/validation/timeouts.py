@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mlops.documents import Document, DocumentError, load_document
 from mlops.findings import Finding
+from mlops.positioned import Document, DocumentError, load_document
 
 DEPLOY_WORKFLOW = ".github/workflows/deploy.yml"
 GITHUB_DEFAULT_TIMEOUT = 360  # minutes, when a job sets no timeout-minutes
@@ -46,13 +46,11 @@ def worst_case_minutes(deploy: dict[str, Any]) -> int:
 
 def rollout_fits(root: Path, file: str, experiment: Document) -> list[Finding]:
     """A finding when the deploy: section's worst case exceeds the deploy job's timeout-minutes."""
-    from mlops.azureml.documents import DEPLOY_DEFAULTS
-
     found = deploy_job_timeout(root)
     if found is None:
         return []
     job, limit = found
-    deploy = {**DEPLOY_DEFAULTS, **(experiment.data.get("deploy") or {})}
+    deploy = {**_schema_defaults(), **(experiment.data.get("deploy") or {})}
     worst = worst_case_minutes(deploy)
     if worst <= limit:
         return []
@@ -63,3 +61,12 @@ def rollout_fits(root: Path, file: str, experiment: Document) -> list[Finding]:
                     f"{steps} rollout step(s) of {deploy['step_seconds']} s) but job {job} in {DEPLOY_WORKFLOW} "
                     f"stops after timeout-minutes {limit}: lower timeout_minutes, step_seconds or the rollout "
                     "steps, or raise the job's timeout-minutes")]
+
+
+def _schema_defaults() -> dict[str, Any]:
+    """The ``deploy:`` defaults, as the experiment schema states them (the typed Project has the same)."""
+    from mlops.layout import EXPERIMENT_SCHEMA
+    from mlops.validation.schemas import validator
+
+    properties = validator(EXPERIMENT_SCHEMA).schema["properties"]["deploy"]["properties"]
+    return {key: spec["default"] for key, spec in properties.items() if "default" in spec}
