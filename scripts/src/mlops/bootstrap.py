@@ -41,7 +41,7 @@ _NAME_FORM_LOOKUP = f'if .created_at < "{IMMUTABLE_SINCE}" then "possible" else 
 
 
 @dataclass
-class Identity:
+class AppIdentity:
     """One app registration: the jobs of ``environment`` (``None``: the jobs without one) log in as it."""
 
     environment: str | None
@@ -81,7 +81,7 @@ class BootstrapPlan:
     """The steps, the identities they create, and what the admin should know before running them."""
 
     repo: Repo
-    identities: list[Identity]
+    identities: list[AppIdentity]
     steps: list[Step] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     # (identity label, subject as the script writes it, when its form is trusted)
@@ -93,7 +93,7 @@ class BootstrapPlan:
                 if all(condition.holds(variables) for condition in conditions)]
 
 
-def identities_for(subjects: list[str], repo: Repo, app_name: str) -> list[Identity]:
+def identities_for(subjects: list[str], repo: Repo, app_name: str) -> list[AppIdentity]:
     """Group the subjects the login jobs present by environment: one identity each, the repository's first."""
     groups: dict[str | None, list[str]] = {None: []}
     prefix = repo.prefix + ":"
@@ -101,7 +101,7 @@ def identities_for(subjects: list[str], repo: Repo, app_name: str) -> list[Ident
         tail = subject[len(prefix):] if subject.startswith(prefix) else subject
         environment = tail.split(":", 1)[1] if tail.startswith("environment:") else None
         groups.setdefault(environment, []).append(tail)
-    return [Identity(environment, app_name if environment is None else f"{app_name}-{environment}", tails)
+    return [AppIdentity(environment, app_name if environment is None else f"{app_name}-{environment}", tails)
             for environment, tails in groups.items() if tails or environment is None]
 
 
@@ -157,7 +157,7 @@ def trainer_role(name: str, scope: str) -> dict[str, Any]:
                            "creating, changing or deleting online or batch endpoints and their deployments."}
 
 
-def plan_bootstrap(repo: Repo, identities: list[Identity], options: Options) -> BootstrapPlan:
+def plan_bootstrap(repo: Repo, identities: list[AppIdentity], options: Options) -> BootstrapPlan:
     """The steps that give each identity exactly its subjects and roles, then the repo's guard rails."""
     plan = BootstrapPlan(repo, identities)
     add = plan.steps.append
@@ -231,7 +231,7 @@ def _subject_forms(plan: BootstrapPlan, repo: Repo, gh_repo: str) -> list[tuple[
             (name_form, (Condition("equals", "NAME_FORM", "possible"),))]
 
 
-def _identity_steps(plan: BootstrapPlan, identity: Identity, forms: list[tuple[Repo, tuple[Condition, ...]]],
+def _identity_steps(plan: BootstrapPlan, identity: AppIdentity, forms: list[tuple[Repo, tuple[Condition, ...]]],
                     repo: Repo) -> None:
     """The app (found by its exact name, refused if it trusts another repository), its principal, its subjects."""
     if len(identity.tails) * len(forms) > MAX_CREDENTIALS_PER_APP:
@@ -271,12 +271,12 @@ def _identity_steps(plan: BootstrapPlan, identity: Identity, forms: list[tuple[R
                       json.dumps(parameters)], only_if=(*conditions, Condition("not-listed", existing, subject))))
 
 
-def _assign(identity: Identity, role: str, scope: str) -> list[str]:
+def _assign(identity: AppIdentity, role: str, scope: str) -> list[str]:
     return ["az", "role", "assignment", "create", "--assignee-object-id", identity.var("$SP_ID"),
             "--assignee-principal-type", "ServicePrincipal", "--role", role, "--scope", scope, "--output", "none"]
 
 
-def _trainer_role_steps(plan: BootstrapPlan, identity: Identity, role: str, scope: str, options: Options) -> None:
+def _trainer_role_steps(plan: BootstrapPlan, identity: AppIdentity, role: str, scope: str, options: Options) -> None:
     add = plan.steps.append
     add(Step("the custom role for training, if it exists already",
              ["az", "role", "definition", "list", "--name", role, "--custom-role-only", "true", "--scope", scope,
@@ -296,7 +296,7 @@ def _trainer_role_steps(plan: BootstrapPlan, identity: Identity, role: str, scop
                       "RoleDefinitionDoesNotExist, run the same command again")
 
 
-def _environment_steps(plan: BootstrapPlan, identity: Identity, repo: Repo, branch: str) -> None:
+def _environment_steps(plan: BootstrapPlan, identity: AppIdentity, repo: Repo, branch: str) -> None:
     """The environment with a branch policy allowing ``branch`` only, and the identity's client ID as its secret."""
     add = plan.steps.append
     environment = identity.environment
@@ -338,7 +338,7 @@ def _ruleset_steps(plan: BootstrapPlan, repo: Repo, options: Options) -> None:
              only_if=(Condition("empty", "RULESET_ID"),), stdin=json.dumps(body, indent=2)))
 
 
-def _free_plan_message(repo: Repo, environments: list[Identity]) -> str:
+def _free_plan_message(repo: Repo, environments: list[AppIdentity]) -> str:
     names = ", ".join(identity.environment for identity in environments) or "none"
     return (f"{repo.slug} is private and its owner is on GitHub Free, which has no environments and no rulesets "
             f"for private repositories. Done so far: the repository identity, its role and the three repository "
