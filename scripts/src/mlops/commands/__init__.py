@@ -12,12 +12,14 @@ validate`` starts in a fraction of a second.
 COMMANDS = {
     # a pull request: what `make check` runs
     "validate": "validate",
+    "runtime-env": "runtime_env",
     "assemble": "assemble",
     "smoke-train": "smoke_train",
     "sample-request": "sample_request",
     "serve": "serve",
     "api-test": "api_test",
     "plan": "plan",
+    "check": "check",
     "runs": "runs",
     # a merge to main: what deploy.yml runs
     "preflight": "preflight",
