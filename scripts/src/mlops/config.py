@@ -257,10 +257,14 @@ class AzureConfig(SecretValues):
         return get_credential(self._environ, settings=self)
 
     def ml_client(self, credential: Any = None) -> Any:
-        """An ``MLClient`` for the workspace; constructing it makes no network call."""
+        """An ``MLClient`` for the workspace, in the cloud ``AZURE_AUTHORITY_HOST`` logs in to; no network call."""
         from azure.ai.ml import MLClient
 
-        return MLClient(credential if credential is not None else self.credential(), **self.workspace)
+        from mlops.credentials import cloud_of
+
+        cloud = cloud_of(self._environ.get("AZURE_AUTHORITY_HOST"))
+        return MLClient(credential if credential is not None else self.credential(), **self.workspace,
+                        **({"cloud": cloud} if cloud else {}))
 
     def __repr__(self) -> str:
         return (f"AzureConfig(folder={str(self.folder)!r}, json_files={[f.name for f in self.json_files]}, "

@@ -200,7 +200,6 @@ def deployment_document(project: Project, names: Names, tags: dict[str, str]) ->
         "name": names.deployment,
         "endpoint_name": experiment["service_name"],
         "tags": tags,
-        "model": f"azureml:{experiment['model_name']}@latest",
         "environment": f"azureml:{experiment['environment_name']}{SERVING_SUFFIX}:{names.serving_environment_version}",
         "code_configuration": {"code": SCORING_DIR, "scoring_script": settings["scoring_script"]},
         "environment_variables": limit_variables(project),

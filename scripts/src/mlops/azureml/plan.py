@@ -128,6 +128,18 @@ def write_plan(project: Project, provenance: Provenance, env: dict[str, str],
     return plan
 
 
+def pin_model(plan: Plan, reference: str) -> None:
+    """Write the model version the deployment will serve into ``deployment.yml``.
+
+    Offline, the plan cannot know it: ``mlops train`` registers it and ``mlops deploy`` finds it by its
+    ``git_commit`` tag. So the offline ``deployment.yml`` names no model (the plan's summary says how it
+    is chosen), and ``mlops deploy`` pins the version it found before loading the file.
+    """
+    plan.documents["deployment.yml"]["model"] = reference
+    plan.path("deployment.yml").write_text(
+        yaml.safe_dump(plan.documents["deployment.yml"], sort_keys=False, width=1000), encoding="utf-8")
+
+
 def load_entities(plan: Plan) -> dict[str, Any]:
     """Each file loaded with its azure-ai-ml loader; a refusal becomes one line naming the file."""
     entities = {}

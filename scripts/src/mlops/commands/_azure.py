@@ -8,6 +8,8 @@ lazily, and nowhere in the Azure logic, which receives the client as a parameter
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,3 +32,17 @@ def connect(project: Any) -> Any:
     config = AzureConfig(project.root)
     config.workspace  # noqa: B018 -- a missing subscription fails before any login is attempted
     return config.ml_client()
+
+
+@contextmanager
+def azure_errors() -> Iterator[None]:
+    """Turn Azure's expected refusals (403, 400, the SDK's validation) into one-line errors with the fix."""
+    from mlops.azureml.faults import explain
+
+    try:
+        yield
+    except Exception as error:
+        explained = explain(error)
+        if explained is None:
+            raise
+        raise explained from None

@@ -16,7 +16,7 @@ def run(args, client=None) -> int:
     from mlops.azureml.deployment import deploy, prepare_release
     from mlops.azureml.retry import RetryPolicy
     from mlops.azureml.summary import deployment_markdown, failure_markdown
-    from mlops.commands._azure import connect, load_plan
+    from mlops.commands._azure import azure_errors, connect, load_plan
     from mlops.errors import MlopsError
     from mlops.summary import append_step_summary
 
@@ -25,8 +25,9 @@ def run(args, client=None) -> int:
     client = client or connect(plan.project)
     policy = RetryPolicy()
     try:
-        release = prepare_release(client, plan, policy)
-        result = deploy(client, release, policy)
+        with azure_errors():
+            release = prepare_release(client, plan, policy)
+            result = deploy(client, release, policy)
     except MlopsError as error:
         append_step_summary(failure_markdown("Deployment to Azure ML", str(error)), env)
         raise

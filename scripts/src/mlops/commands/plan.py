@@ -14,12 +14,13 @@ def add_arguments(parser) -> None:
 def run(args, client=None) -> int:
     """Write build/azureml/, load every file with azure-ai-ml, print the summary."""
     from mlops.azureml.describe import describe_plan, workspace_state
-    from mlops.commands._azure import connect, load_plan
+    from mlops.commands._azure import azure_errors, connect, load_plan
 
     plan = load_plan(args.project_dir)
     state = None
     if args.workspace:
-        state = workspace_state(client or connect(plan.project), plan)
+        with azure_errors():
+            state = workspace_state(client or connect(plan.project), plan)
     azure = plan.project.azure
     print(f"Plan for {plan.project.experiment_file.name} in Azure ML workspace {azure['workspace_name']} "
           f"(resource group {azure['resource_group']}, {azure.get('location', 'region not set')}).")

@@ -15,14 +15,15 @@ def run(args, client=None) -> int:
 
     from mlops.azureml.summary import failure_markdown, training_markdown
     from mlops.azureml.training import JobFailed, train
-    from mlops.commands._azure import connect, load_plan
+    from mlops.commands._azure import azure_errors, connect, load_plan
     from mlops.summary import append_step_summary
 
     plan = load_plan(args.project_dir)
     env = dict(os.environ)
     print(f"Training {plan.names.job} (plan in {plan.directory})")
     try:
-        result = train(client or connect(plan.project), plan)
+        with azure_errors():
+            result = train(client or connect(plan.project), plan)
     except JobFailed as failure:
         print(f"\nThe training job failed.\n  job:    {failure.job_name}\n  status: {failure.status}\n"
               f"  reason: {failure.reason}\n  studio: {failure.studio_url}")
@@ -34,7 +35,8 @@ def run(args, client=None) -> int:
                                              failure.log_tail), env)
         raise
     model = f"{result.model_name}:{result.model_version}"
-    print(f"\nTrained {result.job_name}: {result.studio_url}\nRegistered model {model}")
+    done = "Already trained by" if result.reused else "Trained"
+    print(f"\n{done} {result.job_name}: {result.studio_url}\nRegistered model {model}")
     for name, value in result.metrics.items():
         print(f"  {name}: {value}")
     append_step_summary(training_markdown(result.job_name, result.studio_url, result.metrics, model), env)
