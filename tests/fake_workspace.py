@@ -24,6 +24,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from azure.ai.ml._restclient.arm_ml_service.models import JobStatus
 from azure.ai.ml.constants import ListViewType
 from azure.ai.ml.entities import EndpointAuthKeys, KubernetesOnlineEndpoint
 from azure.ai.ml.exceptions import ErrorCategory, ErrorTarget, JobException
@@ -285,6 +286,7 @@ class JobOperations(_Group):
             raise not_found(f"job {name}")
         job = self._ws.jobs[name]
         seen = copy.copy(job)
+        seen.status = JobStatus(job.status)  # the SDK's status is an enum member: str() is "JobStatus.QUEUED"
         if job.status == "Queued" and not self._ws.job_never_starts:
             job.status = "Running"
         elif job.status == "Running":

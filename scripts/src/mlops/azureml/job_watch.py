@@ -34,6 +34,13 @@ class Deadlines:
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
 
 
+def status_of(job: Any) -> str:
+    """The job's status as Azure names it (``Completed``); the SDK hands back a ``JobStatus`` enum member,
+    whose ``str()`` is ``JobStatus.COMPLETED``."""
+    status = getattr(job, "status", None)
+    return str(getattr(status, "value", status) or "Unknown")
+
+
 class JobStuck(MlopsError):
     """The job did not start, or did not finish, before its deadline; it is left running in Azure."""
 
@@ -46,7 +53,7 @@ def wait_for_job(client: Any, name: str, compute: str, deadlines: Deadlines, pol
     try:
         for poll in itertools.count():
             job = call(policy, f"jobs.get {name}", client.jobs.get, name, log=log)
-            status = str(job.status or "Unknown")
+            status = status_of(job)
             if status != last:
                 log(f"  {name}: {status}")
                 last = status

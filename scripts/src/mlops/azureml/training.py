@@ -17,7 +17,7 @@ from typing import Any
 from mlops.azureml import documents as docs
 from mlops.azureml.assets import ensure_data, ensure_environment
 from mlops.azureml.compute import ensure_compute
-from mlops.azureml.job_watch import Deadlines, wait_for_job
+from mlops.azureml.job_watch import Deadlines, status_of, wait_for_job
 from mlops.azureml.plan import Plan, load_entities
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
 from mlops.errors import MlopsError
@@ -84,10 +84,10 @@ def train(client: Any, plan: Plan, policy: RetryPolicy = DEFAULT_POLICY, log=pri
     job = wait_for_job(client, job.name, compute, deadlines, policy, log)
     with tempfile.TemporaryDirectory(prefix="mlops-job-") as scratch:
         downloaded = download_artifacts(client, job.name, Path(scratch), policy, log)
-        if job.status != SUCCEEDED:
+        if status_of(job) != SUCCEEDED:
             tail = tail_lines(downloaded / USER_LOG, LOG_TAIL_LINES)
             reason = failure_of(client, job, policy, log)
-            raise JobFailed(job.name, job.status, reason, tail, studio_url)
+            raise JobFailed(job.name, status_of(job), reason, tail, studio_url)
         metrics = read_metrics(downloaded / METRICS)
     log("5/5 model")
     registered = register_model(client, model, job.name, metrics, policy, log)
@@ -129,11 +129,11 @@ def submit_job(client: Any, job: Any, policy: RetryPolicy, log=print) -> Any:
     """
     base, number = job.name, 1
     while (existing := find(policy, f"jobs.get {job.name}", client.jobs.get, job.name, log=log)) is not None:
-        if str(existing.status or "").lower() not in RETRAIN_STATES:
-            log(f"  job {job.name}: already submitted by this workflow run ({existing.status}), following it")
+        if status_of(existing).lower() not in RETRAIN_STATES:
+            log(f"  job {job.name}: already submitted by this workflow run ({status_of(existing)}), following it")
             return existing
         number += 1
-        log(f"  job {job.name} ended {existing.status}: submitting it again as {base}-{number}")
+        log(f"  job {job.name} ended {status_of(existing)}: submitting it again as {base}-{number}")
         job.name = f"{base}-{number}"
     log(f"  job {job.name}: submitting to {job.compute}")
 
@@ -158,7 +158,7 @@ def failure_of(client: Any, job: Any, policy: RetryPolicy, log=print) -> str:
         return failure_reason(str(error))
     except Exception as error:  # the reason is a help; the status already says it failed
         log(f"  could not read the job's error: {type(error).__name__}")
-    return f"the job ended {job.status}"
+    return f"the job ended {status_of(job)}"
 
 
 def failure_reason(text: str) -> str:
