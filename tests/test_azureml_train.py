@@ -10,7 +10,8 @@ from azure_fixtures import CI_ENV, COMMIT, FAST, NEXT_COMMIT, QUICK, make_plan
 from fake_workspace import Crash, FakeMLClient, Workspace, http_error
 
 from conftest import bake
-from mlops.azureml.training import JobFailed, train
+from mlops.azureml.training import JobFailed, run_training_job
+from mlops.commands import _azure
 from mlops.errors import MlopsError
 
 HAPPY_CALLS = [
@@ -27,7 +28,7 @@ def repo(tmp_path_factory):
 
 def test_fresh_workspace_gets_compute_environment_data_job_and_a_tagged_model(repo):
     client = FakeMLClient()
-    result = train(client, make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
+    result = run_training_job(client, make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
     ws = client.workspace
     assert ws.calls == HAPPY_CALLS
     assert ws.computes["cpu-cluster"].max_instances == 1
@@ -43,9 +44,9 @@ def test_fresh_workspace_gets_compute_environment_data_job_and_a_tagged_model(re
 
 def test_unchanged_spec_reuses_the_environment_and_existing_data(repo):
     client = FakeMLClient()
-    train(client, make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
+    run_training_job(client, make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
     client.workspace.calls.clear()
-    train(client, make_plan(repo, NEXT_COMMIT, env={"GITHUB_RUN_ID": "4243"}), FAST, log=lambda _: None,
+    run_training_job(client, make_plan(repo, NEXT_COMMIT, env={"GITHUB_RUN_ID": "4243"}), FAST, log=lambda _: None,
           deadlines=QUICK)
     assert "environments.create_or_update" not in client.workspace.calls
     assert "data.create_or_update" not in client.workspace.calls
@@ -58,7 +59,7 @@ def test_a_bigger_existing_cluster_is_never_shrunk_and_the_log_says_so(repo):
                                                           min_instances=0, max_instances=8,
                                                           idle_time_before_scale_down=600)
     lines = []
-    train(client, make_plan(repo), FAST, log=lines.append, deadlines=QUICK)
+    run_training_job(client, make_plan(repo), FAST, log=lines.append, deadlines=QUICK)
     assert client.workspace.computes["cpu-cluster"].max_instances == 8
     assert "compute.begin_create_or_update" not in client.workspace.calls
     assert any("never shrinks a cluster" in line and "8 nodes" in line for line in lines)
@@ -69,7 +70,7 @@ def test_a_smaller_existing_cluster_grows_to_the_config(repo):
     client.workspace.computes["cpu-cluster"] = AmlCompute(name="cpu-cluster", size="Standard_DS11_v2",
                                                           min_instances=0, max_instances=0,
                                                           idle_time_before_scale_down=600)
-    train(client, make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
+    run_training_job(client, make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
     assert client.workspace.computes["cpu-cluster"].max_instances == 1
 
 
@@ -77,7 +78,7 @@ def test_failed_job_reports_status_reason_log_tail_and_link_and_registers_nothin
     client = FakeMLClient()
     client.workspace.job_failure = "could not convert string to float: 'setosa'"
     with pytest.raises(JobFailed) as caught:
-        train(client, make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
+        run_training_job(client, make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
     failure = caught.value
     assert failure.status == "Failed"
     assert failure.reason == "could not convert string to float: 'setosa'"
@@ -94,7 +95,7 @@ def test_quota_error_names_the_quota(repo):
                               "standardDSv2Family Cores quota. Current usage/limit: 10/10. Additional needed: 2"))
     with pytest.raises(MlopsError, match=r"not enough quota: standardDSv2Family in westeurope "
                                          r"\(in use 10 of 10 vCPUs, 2 more needed\)"):
-        train(client, make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
+        run_training_job(client, make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
 
 
 def test_transient_429_and_503_are_retried(repo):
@@ -103,7 +104,7 @@ def test_transient_429_and_503_are_retried(repo):
         client.workspace.transient[operation] = [429, 503]
     slept = []
     policy = FAST.__class__(attempts=4, base_seconds=0.001, sleep=slept.append)
-    result = train(client, make_plan(repo), policy, log=lambda line: None, deadlines=QUICK)
+    result = run_training_job(client, make_plan(repo), policy, log=lambda line: None, deadlines=QUICK)
     assert result.model_version == "1" and len(client.workspace.jobs) == 1
     assert len(slept) == 8 and slept[:2] == [0.001, 0.002]
 
@@ -112,7 +113,7 @@ def test_persistent_throttling_gives_up_after_the_attempts(repo):
     client = FakeMLClient()
     client.workspace.transient["jobs.create_or_update"] = [429] * 10
     with pytest.raises(Exception, match="TooManyRequests"):
-        train(client, make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
+        run_training_job(client, make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
     assert client.workspace.jobs == {}
 
 
@@ -121,8 +122,8 @@ def test_rerun_after_a_crash_at_any_point_converges(repo, crash_after):
     ws = Workspace()
     ws.crash_after = crash_after
     with pytest.raises(Crash):
-        train(FakeMLClient(ws), make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
-    result = train(FakeMLClient(ws), make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
+        run_training_job(FakeMLClient(ws), make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
+    result = run_training_job(FakeMLClient(ws), make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
     assert list(ws.jobs) == ["iris-classifier-4242"]
     assert list(ws.models) == [("iris-classifier-model", "1")]
     assert result.model_version == "1"
@@ -137,12 +138,14 @@ def test_train_command_prints_the_failure_and_writes_the_step_summary(repo, tmp_
     args = argparse.Namespace(project_dir=repo)
     failing = FakeMLClient()
     failing.workspace.job_failure = "out of memory"
+    monkeypatch.setattr(_azure, "connect", lambda project: failing)
     with pytest.raises(JobFailed):
-        command.run(args, client=failing)
+        command.run(args)
     out = capsys.readouterr().out
     assert "status: Failed" in out and "reason: out of memory" in out and "ValueError: out of memory" in out
     assert "studio: https://ml.azure.com/runs/iris-classifier-4242" in out
-    assert command.run(args, client=FakeMLClient()) == 0
+    monkeypatch.setattr(_azure, "connect", lambda project: FakeMLClient())
+    assert command.run(args) == 0
     text = summary.read_text()
     assert "**Failed:** training job iris-classifier-4242 ended Failed: out of memory" in text
     assert "[iris-classifier-4242](https://ml.azure.com/runs/iris-classifier-4242)" in text
@@ -163,11 +166,11 @@ def test_train_without_a_subscription_fails_in_one_line_before_any_login(repo):
 
 def test_a_rerun_attempt_follows_the_job_the_first_attempt_submitted(repo):
     client = FakeMLClient()
-    first = train(client, make_plan(repo, env={"GITHUB_RUN_ID": "4242", "GITHUB_RUN_ATTEMPT": "1"}), FAST,
+    first = run_training_job(client, make_plan(repo, env={"GITHUB_RUN_ID": "4242", "GITHUB_RUN_ATTEMPT": "1"}), FAST,
                   log=lambda line: None, deadlines=QUICK)
     client.workspace.models.clear()  # even with no model registered yet, attempt 2 must not train again
     lines = []
-    second = train(client, make_plan(repo, env={"GITHUB_RUN_ID": "4242", "GITHUB_RUN_ATTEMPT": "2"}), FAST,
+    second = run_training_job(client, make_plan(repo, env={"GITHUB_RUN_ID": "4242", "GITHUB_RUN_ATTEMPT": "2"}), FAST,
                    log=lines.append, deadlines=QUICK)
     assert second.job_name == first.job_name == "iris-classifier-4242"
     assert client.workspace.calls.count("jobs.create_or_update") == 1
@@ -178,9 +181,9 @@ def test_a_rerun_after_a_failed_job_trains_again_under_the_next_name(repo):
     client = FakeMLClient()
     client.workspace.job_failure = "out of memory"
     with pytest.raises(JobFailed):
-        train(client, make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
+        run_training_job(client, make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
     client.workspace.job_failure = None
-    result = train(client, make_plan(repo, env={**CI_ENV, "GITHUB_RUN_ATTEMPT": "2"}), FAST,
+    result = run_training_job(client, make_plan(repo, env={**CI_ENV, "GITHUB_RUN_ATTEMPT": "2"}), FAST,
                    log=lambda line: None, deadlines=QUICK)
     assert result.job_name == "iris-classifier-4242-2"
     model = client.workspace.models[("iris-classifier-model", "1")]
@@ -190,10 +193,11 @@ def test_a_rerun_after_a_failed_job_trains_again_under_the_next_name(repo):
 
 def test_a_dispatch_on_an_unchanged_commit_registers_nothing_new(repo):
     client = FakeMLClient()
-    train(client, make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
+    run_training_job(client, make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
     client.workspace.calls.clear()
     lines = []
-    again = train(client, make_plan(repo, env={"GITHUB_RUN_ID": "5000"}), FAST, log=lines.append, deadlines=QUICK)
+    again = run_training_job(client, make_plan(repo, env={"GITHUB_RUN_ID": "5000"}), FAST, log=lines.append,
+                             deadlines=QUICK)
     assert list(client.workspace.models) == [("iris-classifier-model", "1")] and len(client.workspace.jobs) == 1
     assert (again.model_version, again.job_name, again.reused) == ("1", "iris-classifier-4242", True)
     assert again.metrics == {"accuracy": 0.9737, "f1_macro": 0.9733}
@@ -205,7 +209,7 @@ def test_a_lost_answer_after_the_job_submission_follows_the_job_instead_of_submi
     client = FakeMLClient()
     client.workspace.lose_job_answer = True
     lines = []
-    result = train(client, make_plan(repo), FAST, log=lines.append, deadlines=QUICK)
+    result = run_training_job(client, make_plan(repo), FAST, log=lines.append, deadlines=QUICK)
     assert client.workspace.calls.count("jobs.create_or_update") == 1
     assert result.job_name == "iris-classifier-4242" and result.model_version == "1"
     assert any("the answer was lost (ServiceResponseError), but Azure did it" in line for line in lines)
@@ -222,7 +226,7 @@ def test_a_job_that_cannot_start_says_why_after_the_deadline(repo):
     with pytest.raises(JobStuck, match=r"training job iris-classifier-4242 is still Queued after 5 minutes: cluster "
                                        r"'cpu-cluster' \(Standard_DS11_v2, at most 1 nodes\) has not started a node "
                                        r".*vCPU quota.*rerun `mlops train` to keep following it"):
-        train(client, make_plan(repo), FAST, log=lambda line: None, deadlines=deadlines)
+        run_training_job(client, make_plan(repo), FAST, log=lambda line: None, deadlines=deadlines)
     assert client.workspace.jobs["iris-classifier-4242"].status == "Queued"  # left in Azure, not canceled
     assert "jobs.stream" not in client.workspace.calls
 
@@ -237,7 +241,7 @@ def test_a_cluster_update_refused_with_403_leaves_the_cluster_and_warns_naming_t
                                     "'Microsoft.MachineLearningServices/workspaces/computes/write' over scope "
                                     "'/subscriptions/12345678-1234-1234-1234-123456789012/resourceGroups/rg'"))
     lines = []
-    result = train(client, make_plan(repo), FAST, log=lines.append, deadlines=QUICK)
+    result = run_training_job(client, make_plan(repo), FAST, log=lines.append, deadlines=QUICK)
     assert result.model_version == "1"
     warning = next(line for line in lines if "refused the update (403)" in line)
     assert "AzureML Compute Operator" in warning and "12345678-1234" not in warning
@@ -249,21 +253,21 @@ def test_a_cluster_that_only_idles_differently_is_not_updated(repo):
                                                           min_instances=1, max_instances=1,
                                                           idle_time_before_scale_down=120)
     lines = []
-    train(client, make_plan(repo), FAST, log=lines.append, deadlines=QUICK)
+    run_training_job(client, make_plan(repo), FAST, log=lines.append, deadlines=QUICK)
     assert "compute.begin_create_or_update" not in client.workspace.calls
     assert any("idle_time_before_scale_down 120, the config says idle_seconds_before_scaledown 600: left as is"
                in line for line in lines)
 
 
 def test_training_from_a_dirty_working_tree_warns_that_the_commit_does_not_describe_the_code(repo):
-    from mlops.azureml.plan import write_plan
     from mlops.azureml.provenance import Provenance
+    from mlops.azureml.release_plan import write_plan
     from mlops.project import load_project
 
     provenance = Provenance(COMMIT, uncommitted=("train.py",))
     plan = write_plan(load_project(repo), provenance, CI_ENV, repo / "build" / "azureml-dirty")
     lines = []
-    train(FakeMLClient(), plan, FAST, log=lines.append, deadlines=QUICK)
+    run_training_job(FakeMLClient(), plan, FAST, log=lines.append, deadlines=QUICK)
     assert lines[0] == ("warning: the working tree has 1 uncommitted change(s) (train.py): the job is tagged "
                         f"git_commit={COMMIT[:12]}, which does not describe the code it runs; commit first to make "
                         "the model traceable")
@@ -290,6 +294,7 @@ def test_expected_azure_refusals_are_one_line_errors_with_the_fix(repo, status, 
         refusal = http_error(400, "UserError", "Environment image 'nope' is not a valid image reference")
         expected = r"Azure refused the request \(400\): \(UserError\) Environment image 'nope' .*fix the value"
     client.workspace.errors["environments.create_or_update"].append(refusal)
+    monkeypatch.setattr(_azure, "connect", lambda project: client)
     with pytest.raises(MlopsError, match=expected) as caught:
-        command.run(argparse.Namespace(project_dir=repo), client=client)
+        command.run(argparse.Namespace(project_dir=repo))
     assert "\n" not in str(caught.value)

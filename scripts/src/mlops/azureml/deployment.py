@@ -23,11 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops.azureml import documents as docs
-from mlops.azureml.assets import ensure_environment
-from mlops.azureml.faults import is_name_taken, is_quota_error, message_of, quota_error
+from mlops.azureml.assets import ensure_environment_asset
+from mlops.azureml.faults import QuotaError, is_name_taken, is_quota_error, message_of, quota_error
 from mlops.azureml.names import MAX_DEPLOYMENTS, suggest_endpoint_name
-from mlops.azureml.plan import Plan, load_entities, pin_model
+from mlops.azureml.release_plan import ReleasePlan, load_entities, pin_model
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
 from mlops.azureml.scoring import score
 from mlops.errors import MlopsError
@@ -83,11 +82,11 @@ class Release:
         return self.deployment.name
 
 
-def prepare_release(client: Any, plan: Plan, policy: RetryPolicy, log=print) -> Release:
+def prepare_release(client: Any, plan: ReleasePlan, policy: RetryPolicy, log=print) -> Release:
     """Check the local files, find this commit's model, and load the planned endpoint and deployment."""
     project = plan.project
-    settings = docs.deploy_settings(project)
-    for relative in [settings["scoring_script"], *settings["code"], settings["sample_request"]]:
+    settings = project.experiment.deploy
+    for relative in [settings.scoring_script, *settings.shipped_code, settings.sample_request]:
         if not project.path(relative).exists():
             raise MlopsError(f"{project.experiment_file.name}: deploy: {relative!r} does not exist: "
                              "create it or fix the path under deploy:")
@@ -97,23 +96,23 @@ def prepare_release(client: Any, plan: Plan, policy: RetryPolicy, log=print) -> 
     deployment = entities["deployment.yml"]
     azure = project.azure
     workspace_id = "/".join(str(part) for part in (getattr(client, "subscription_id", "") or "",
-                                                   azure["resource_group"], azure["workspace_name"]))
+                                                   azure.resource_group, azure.workspace_name))
     return Release(entities["endpoint.yml"], deployment, entities["serving-environment.yml"], label,
-                   project.path(settings["sample_request"]),
-                   list(settings["rollout"]), int(settings["step_seconds"]), int(settings["timeout_minutes"]) * 60,
-                   workspace_id, azure.get("location", "its region"))
+                   project.path(settings.sample_request),
+                   [dict(step) for step in settings.rollout], settings.step_seconds, settings.timeout_minutes * 60,
+                   workspace_id, azure.location or "its region")
 
 
-def release_model(client: Any, plan: Plan, policy: RetryPolicy, log=print) -> str:
+def release_model(client: Any, plan: ReleasePlan, policy: RetryPolicy, log=print) -> str:
     """``name:version`` of the model this commit's release serves.
 
     The version its deployment already serves when that deployment exists and has not failed (a re-run),
     else the newest version trained from the commit.
     """
     project = plan.project
-    model = find_model(client, project.experiment["model_name"], plan.provenance.commit, policy, log)
+    model = find_model(client, project.experiment.model_name, plan.provenance.commit, policy, log)
     label = f"{model.name}:{model.version}"
-    name, endpoint_name = plan.names.deployment, project.experiment["service_name"]
+    name, endpoint_name = plan.names.deployment, project.experiment.service_name
     live = find(policy, f"online_deployments.get {name}", client.online_deployments.get, name, endpoint_name,
                 log=log) if find(policy, f"online_endpoints.get {endpoint_name}", client.online_endpoints.get,
                                  endpoint_name, log=log) else None
@@ -162,8 +161,8 @@ def read_endpoint(client: Any, name: str, policy: RetryPolicy, log=print) -> Any
     return endpoint
 
 
-def deploy(client: Any, release: Release, policy: RetryPolicy = DEFAULT_POLICY, log=print,
-           sleep: Callable[[float], None] = time.sleep) -> DeployResult:
+def roll_out(client: Any, release: Release, policy: RetryPolicy = DEFAULT_POLICY, log=print,
+             sleep: Callable[[float], None] = time.sleep) -> DeployResult:
     """Release ``release.deployment`` behind ``release.endpoint`` blue/green; see the module docstring."""
     name, new = release.endpoint_name, release.new
     log(f"1/5 endpoint {name}")
@@ -177,7 +176,7 @@ def deploy(client: Any, release: Release, policy: RetryPolicy = DEFAULT_POLICY, 
         return _finish(client, release, policy, log)
     baseline = _without(traffic, new)
     log(f"  live traffic now: {_describe(traffic)}")
-    ensure_environment(client, release.environment, policy, log)
+    ensure_environment_asset(client, release.environment, policy, log)
     _make_room(client, release, existing, traffic, endpoint, policy, log)
     if new in existing and _state(existing[new]) in BAD_STATES:
         log(f"  {new} exists from an earlier attempt in state {existing[new].provisioning_state}: replacing it")
@@ -358,7 +357,7 @@ def _roll_back(client: Any, release: Release, baseline: dict[str, int], error: E
         except Exception as problem:  # clean-up is best effort; the original error is reported
             problems.append(f"could not delete {new} ({message_of(problem)[:200]}): rerun `mlops deploy` or "
                             "delete it")
-    if isinstance(error, MlopsError) and "not enough quota" in str(error):
+    if isinstance(error, QuotaError):
         message = str(error)
     else:
         message = f"deployment {new} failed before taking traffic: {reason}"

@@ -22,6 +22,10 @@ COMPUTE_ROLE = "AzureML Compute Operator"
 WORKSPACE_ROLE = "AzureML Data Scientist"
 
 
+class QuotaError(MlopsError):
+    """Azure refused for lack of quota; the message names the quota, the region and the way out."""
+
+
 def message_of(error: BaseException) -> str:
     """The service's own message on one line: ``(code) message`` when Azure sent a structured error.
 
@@ -46,7 +50,7 @@ def is_quota_error(error: BaseException) -> bool:
     return bool(QUOTA.search(message_of(error)))
 
 
-def quota_error(error: BaseException, what: str, region: str, size_hint: str) -> MlopsError:
+def quota_error(error: BaseException, what: str, region: str, size_hint: str) -> QuotaError:
     """Name the quota, the region and the numbers when Azure gave them, and the two ways out."""
     text = message_of(error)
     family = FAMILY.search(text)
@@ -55,7 +59,7 @@ def quota_error(error: BaseException, what: str, region: str, size_hint: str) ->
     if usage := USAGE.search(text):
         numbers += f" (in use {usage.group(1)} of {usage.group(2)} vCPUs"
         numbers += f", {needed.group(1)} more needed)" if (needed := NEEDED.search(text)) else ")"
-    return MlopsError(
+    return QuotaError(
         f"{what}: not enough quota: {quota} in {region}{numbers}. Request more under Subscription > "
         f"Usage + quotas, or choose a smaller size or count in azure-compute-config.json "
         f"(deployments reserve about 20% extra for upgrades). Azure said: {text[:300]}")

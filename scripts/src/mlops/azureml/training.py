@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops.azureml import documents as docs
-from mlops.azureml.assets import ensure_data, ensure_environment
+from mlops.azureml import release_documents as docs
+from mlops.azureml.assets import ensure_data, ensure_environment_asset
 from mlops.azureml.compute import ensure_compute
 from mlops.azureml.job_watch import Deadlines, status_of, wait_for_job
-from mlops.azureml.plan import Plan, load_entities
+from mlops.azureml.release_plan import ReleasePlan, load_entities
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
 from mlops.errors import MlopsError
 from mlops.metrics import METRICS_FILE, read_metrics
@@ -52,15 +52,15 @@ class JobFailed(MlopsError):
         self.log_tail, self.studio_url = log_tail, studio_url
 
 
-def train(client: Any, plan: Plan, policy: RetryPolicy = DEFAULT_POLICY, log=print,
-          deadlines: Deadlines | None = None) -> TrainResult:
+def run_training_job(client: Any, plan: ReleasePlan, policy: RetryPolicy = DEFAULT_POLICY, log=print,
+                     deadlines: Deadlines | None = None) -> TrainResult:
     """Run the planned job in the workspace of ``client`` and register its model.
 
     ``deadlines`` defaults to the experiment's ``train.start_timeout_minutes`` and ``train.timeout_minutes``.
     """
-    settings = plan.project.experiment["train"]
-    deadlines = deadlines or Deadlines(start_minutes=settings.get("start_timeout_minutes", 60),
-                                       finish_minutes=settings.get("timeout_minutes", 600))
+    settings = plan.project.experiment.train
+    deadlines = deadlines or Deadlines(start_minutes=settings.start_timeout_minutes,
+                                       finish_minutes=settings.timeout_minutes)
     if warning := plan.provenance.uncommitted_warning():
         log(f"warning: {warning}")
     entities = load_entities(plan)
@@ -68,11 +68,11 @@ def train(client: Any, plan: Plan, policy: RetryPolicy = DEFAULT_POLICY, log=pri
     if not plan.provenance.uncommitted and (trained := trained_model(client, model.name, plan.provenance.commit,
                                                                      policy, log)):
         return reuse(client, trained, policy, log)
-    region = plan.project.azure.get("location", "the workspace's region")
+    region = plan.project.azure.location or "the workspace's region"
     log("1/5 training cluster")
     ensure_compute(client, entities["compute.yml"], region, policy, log)
     log("2/5 environment")
-    ensure_environment(client, entities["environment.yml"], policy, log)
+    ensure_environment_asset(client, entities["environment.yml"], policy, log)
     log("3/5 data")
     for file_name in plan.data_files:
         ensure_data(client, entities[file_name], policy, log)

@@ -1,0 +1,31 @@
+"""The one place an ``MLClient`` is built: the workspace of an :class:`~mlops.config.AzureConfig`, logged in.
+
+Settings live in :mod:`mlops.config`, the choice of login in :mod:`mlops.credentials`; this module
+joins the two, so neither imports the other's caller.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlops.config import AzureConfig
+from mlops.credentials import cloud_of, get_credential
+
+
+def login(config: AzureConfig) -> Any:
+    """The credential :func:`mlops.credentials.get_credential` chooses, with ``config``'s .env and environment."""
+    return get_credential(config.environ, settings=config)
+
+
+def ml_client(config: AzureConfig, credential: Any = None) -> Any:
+    """An ``MLClient`` for ``config``'s workspace (default credential: :func:`login`); makes no network call.
+
+    It goes to the cloud ``AZURE_AUTHORITY_HOST`` logs in to (``MLClient`` knows a sovereign cloud's
+    management endpoint only from its ``cloud`` argument).
+    """
+    from azure.ai.ml import MLClient
+
+    workspace = config.workspace  # a missing subscription fails before any login is attempted
+    cloud = cloud_of(config.environ.get("AZURE_AUTHORITY_HOST"))
+    return MLClient(credential if credential is not None else login(config), **workspace,
+                    **({"cloud": cloud} if cloud else {}))
