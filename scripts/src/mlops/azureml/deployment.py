@@ -28,7 +28,7 @@ from mlops.azureml.faults import QuotaError, is_name_taken, is_quota_error, mess
 from mlops.azureml.names import MAX_DEPLOYMENTS, suggest_endpoint_name
 from mlops.azureml.release_plan import ReleasePlan, load_entities, pin_model
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
-from mlops.azureml.scoring import score
+from mlops.azureml.scoring import score_deployment
 from mlops.errors import MlopsError
 
 LOG_LINES = 100
@@ -287,7 +287,7 @@ def _check_ready(client: Any, release: Release, policy: RetryPolicy, log) -> Non
 
 
 def _smoke(client: Any, release: Release, policy: RetryPolicy, log) -> None:
-    answer = score(client, release.endpoint_name, release.new, release.request_file, policy, log)
+    answer = score_deployment(client, release.endpoint_name, release.new, release.request_file, policy, log)
     try:
         json.loads(answer)
     except (TypeError, ValueError):

@@ -74,7 +74,7 @@ def is_name_taken(error: BaseException) -> bool:
     return getattr(error, "status_code", None) in (400, 409) and bool(NAME_TAKEN.search(message_of(error)))
 
 
-def explain(error: BaseException) -> MlopsError | None:
+def explain_refusal(error: BaseException) -> MlopsError | None:
     """An expected refusal from Azure or azure-ai-ml as one line with the fix; ``None`` for anything else.
 
     A 403 means a missing role, a 400 a field Azure will not take, a ``ValidationException`` an entity

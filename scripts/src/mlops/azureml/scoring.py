@@ -33,7 +33,7 @@ def endpoint_key(client: Any, endpoint_name: str, policy: RetryPolicy, log=print
     return getattr(keys, "primary_key", None) or getattr(keys, "access_token", None) or ""
 
 
-def score(client: Any, endpoint_name: str, deployment_name: str, request_file: Path, policy: RetryPolicy,
+def score_deployment(client: Any, endpoint_name: str, deployment_name: str, request_file: Path, policy: RetryPolicy,
           log=print, timeout: float = TIMEOUT_SECONDS) -> str:
     """POST ``request_file`` to ``deployment_name`` behind the endpoint; its answer, or :class:`ScoringError`."""
     import httpx

@@ -67,7 +67,7 @@ def run_training_job(client: Any, plan: ReleasePlan, policy: RetryPolicy = DEFAU
     model = entities["model.yml"]
     if not plan.provenance.uncommitted and (trained := trained_model(client, model.name, plan.provenance.commit,
                                                                      policy, log)):
-        return reuse(client, trained, policy, log)
+        return reuse_trained(client, trained, policy, log)
     region = plan.project.azure.location or "the workspace's region"
     log("1/5 training cluster")
     ensure_compute(client, entities["compute.yml"], region, policy, log)
@@ -102,7 +102,7 @@ def trained_model(client: Any, name: str, commit: str, policy: RetryPolicy, log=
     return max(mine, key=lambda m: int(m.version) if str(m.version).isdigit() else 0) if mine else None
 
 
-def reuse(client: Any, model: Any, policy: RetryPolicy, log=print) -> TrainResult:
+def reuse_trained(client: Any, model: Any, policy: RetryPolicy, log=print) -> TrainResult:
     """The result of the training that produced ``model``: nothing is submitted or registered."""
     tags = model.tags or {}
     job_name = tags.get("job", "")

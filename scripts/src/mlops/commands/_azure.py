@@ -37,12 +37,12 @@ def connect(project: Any) -> Any:
 @contextmanager
 def azure_errors() -> Iterator[None]:
     """Turn Azure's expected refusals (403, 400, the SDK's validation) into one-line errors with the fix."""
-    from mlops.azureml.faults import explain
+    from mlops.azureml.faults import explain_refusal
 
     try:
         yield
     except Exception as error:
-        explained = explain(error)
+        explained = explain_refusal(error)
         if explained is None:
             raise
         raise explained from None
