@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from mlops.azureml.assets import ensure_environment_asset
+from mlops.azureml.deployment_request import score_deployment
 from mlops.azureml.faults import QuotaError, is_name_taken, is_quota_error, message_of, quota_error
 from mlops.azureml.names import MAX_DEPLOYMENTS, suggest_endpoint_name
 from mlops.azureml.release_plan import ReleasePlan, load_entities, pin_model
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
-from mlops.azureml.scoring import score_deployment
 from mlops.errors import MlopsError
 
 LOG_LINES = 100

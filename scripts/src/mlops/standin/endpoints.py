@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mlops.standin import lro
+import mlops.standin.lro as lro
 from mlops.standin.app import Drop
 from mlops.standin.arm import WS, Arm, quota_refusal, read_json, resource_id, stored_or_404, workspace_of
 from mlops.standin.context import PROVIDER, Context, system_data

@@ -19,7 +19,7 @@ from typing import Any
 
 import uvicorn
 
-from mlops.standin import lro
+import mlops.standin.lro as lro
 from mlops.standin.app import HostRoutes, StandInApp, not_found
 from mlops.standin.arm import Arm
 from mlops.standin.context import STANDIN_URL, Context
