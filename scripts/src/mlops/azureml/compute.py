@@ -8,6 +8,7 @@ naming the role that may, and training goes on with the cluster as it is.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,20 @@ def compare_compute(existing: Any, desired: Any) -> ComputeChange:
     return change
 
 
+def as_update(existing: Any, desired: Any, updates: dict[str, Any]) -> Any:
+    """The cluster to PUT for an update: the planned entity carrying the existing cluster's settings plus
+    ``updates``. Not the entity read back: azure-ai-ml gives a cluster without a subnet a
+    ``NetworkSettings(subnet=None)`` when it reads one, and its own PUT then fails on that None
+    (``AmlCompute._set_full_subnet_name``)."""
+    target = copy.deepcopy(desired)
+    for attribute in ("size", "tier", "min_instances", "idle_time_before_scale_down", "max_instances"):
+        if getattr(existing, attribute, None) is not None:
+            setattr(target, attribute, getattr(existing, attribute))
+    for attribute, value in updates.items():
+        setattr(target, attribute, value)
+    return target
+
+
 def ensure_compute(client: Any, desired: Any, region: str, policy: RetryPolicy, log=print) -> ComputeChange:
     """Create the cluster when missing, apply the allowed updates when not; log every warning."""
     existing = find(policy, f"compute.get {desired.name}", client.compute.get, desired.name, log=log)
@@ -65,9 +80,7 @@ def ensure_compute(client: Any, desired: Any, region: str, policy: RetryPolicy, 
     if change.action == "keep":
         log(f"  compute {desired.name}: exists, left as is")
         return change
-    target = desired if change.action == "create" else existing
-    for attribute, value in change.updates.items():
-        setattr(target, attribute, value)
+    target = desired if change.action == "create" else as_update(existing, desired, change.updates)
     verb = "creating" if change.action == "create" else f"updating ({', '.join(sorted(change.updates))})"
     log(f"  compute {desired.name}: {verb}")
     try:
