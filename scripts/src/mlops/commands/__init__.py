@@ -17,6 +17,7 @@ COMMANDS = {
     "serve": "serve",
     "api-test": "api_test",
     "plan": "plan",
+    "rehearse": "rehearse",
     # a merge to main: what deploy.yml runs
     "train": "train",
     "deploy": "deploy",
