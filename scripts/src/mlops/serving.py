@@ -125,6 +125,9 @@ def model_directory(project: Project, model: Path, copy_name: str = "local") -> 
     destination.parent.mkdir(parents=True, exist_ok=True)
     if model.is_file():
         shutil.copy2(model, destination)
+        for name in framework.model_companions:  # e.g. the request schema saved next to the model
+            if (model.parent / name).is_file():
+                shutil.copy2(model.parent / name, destination.parent / name)
     else:
         shutil.copytree(model, destination)
     return target
