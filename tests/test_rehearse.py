@@ -82,7 +82,7 @@ def test_a_second_rehearsal_against_the_same_state_converges(rehearsed):
     assert again.stdout.rstrip().endswith(f"traffic c{commit[:8]} 100%; models iris-classifier-model:1")
 
 
-@pytest.mark.parametrize("fault", ["job-fails", "deployment-500"])
+@pytest.mark.parametrize("fault", ["deployment-500"])  # the others: benchmarks/rehearse.py --faults
 def test_a_rehearsed_fault_fails_in_one_line_and_leaves_the_live_release_serving(rehearsed, fault):
     repo, commit, _ = rehearsed
     (repo / "NOTES.md").write_text(f"a change for {fault}\n")
