@@ -1,7 +1,7 @@
 """Rehearse the merge on this machine: ``mlops train`` then ``mlops deploy`` against a local Azure ML stand-in.
 
 The two commands run exactly as the deploy workflow runs them on ``main`` (the same toolkit, as
-subprocesses, with a fixed workflow run id), but every Azure request goes to the stand-in on
+subprocesses, with a run id per commit), but every Azure request goes to the stand-in on
 127.0.0.1 (``mlops.standin``), which runs the job in the smoke run's environment and the deployment
 under azmlinfsrv. A named fault makes Azure fail the way it does; the rehearsal reports the step
 that failed, its one-line error, and whether the endpoint's traffic stayed as it was. Reusing the
