@@ -24,7 +24,8 @@ def test_the_commands_get_the_stand_in_and_the_workflow_s_variables_and_no_login
          "https_proxy": "http://corp:3128", "MLOPS_CACHE_DIR": "/cache", "MLOPS_WORKSPACE_NAME": "prod"},
         {"HTTPS_PROXY": "http://127.0.0.1:1", "AZURE_CLIENT_SECRET": "standin"}, "ab" * 20)
     assert env == {"PATH": "/bin", "MLOPS_CACHE_DIR": "/cache", "HTTPS_PROXY": "http://127.0.0.1:1",
-                   "AZURE_CLIENT_SECRET": "standin", "GITHUB_SHA": "ab" * 20, "GITHUB_RUN_ID": "rehearsal-abababab"}
+                   "AZURE_CLIENT_SECRET": "standin", "GITHUB_SHA": "ab" * 20, "GITHUB_RUN_ID": "rehearsal-abababab",
+                   "MLOPS_REHEARSAL": "1"}
 
 
 def test_the_request_log_is_one_line_per_rest_operation_with_the_workspace_shortened():

@@ -175,8 +175,20 @@ def test_template_ci_runs_make_test_on_every_python_a_repo_can_choose():
     workflow = load(TEMPLATE / ".github" / "workflows" / "ci.yml")
     choices = json.loads((TEMPLATE / "cookiecutter.json").read_text())["python_version"]
     assert workflow["jobs"]["test"]["strategy"]["matrix"]["python"] == choices
-    assert [step["run"] for _, step in steps(workflow) if "run" in step] == ["make test"]
+    assert [step["run"] for job, step in steps(workflow) if "run" in step and job == "test"] == ["make test"]
     assert "make test" in (TEMPLATE / ".ci" / "run").read_text()
+
+
+def test_template_ci_runs_the_generated_repos_checks_on_macos_and_windows_too():
+    workflow = load(TEMPLATE / ".github" / "workflows" / "ci.yml")
+    job = workflow["jobs"]["other-os"]
+    assert {os_name.split("-")[0] for os_name in job["strategy"]["matrix"]["os"]} == {"macos", "windows"}
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    # cookiecutter from the template's lock, the toolkit from the generated repo's; no make on Windows
+    assert runs == ["uv run --no-project --with-requirements requirements-dev.lock cookiecutter --no-input "
+                    "--output-dir build .",
+                    "uv run --no-project --python 3.11 --with-requirements scripts/requirements.lock --with "
+                    "./scripts mlops check"]
 
 
 # --- the generated repo's design -------------------------------------------------------------------

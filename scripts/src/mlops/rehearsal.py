@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlops.azureml.release_plan import REHEARSAL
+
 STEPS = ("train", "deploy")
 DEFAULT_STATE = Path("build") / "rehearsal"
 RUN_ID = "rehearsal"
@@ -73,10 +75,12 @@ def workflow_environment(environ: dict[str, str], standin: dict[str, str], commi
     variables of its own (a PR runner's ``GITHUB_ACTIONS`` would ask for OIDC, a laptop's
     ``AZURE_*`` would name a real tenant), plus the stand-in's client variables, the commit and a run
     id, as the deploy workflow has them. The run id is the commit's: rehearsing a commit again is a
-    re-run of its workflow run, a new commit is a new run."""
+    re-run of its workflow run, a new commit is a new run. ``MLOPS_REHEARSAL=1`` has the job train with
+    the smoke overrides: a spaCy pipeline's full training takes minutes, and the model is not what is
+    rehearsed."""
     kept = {k: v for k, v in environ.items() if (not k.upper().startswith(CLEARED_PREFIXES) or k in KEPT)
             and k.lower() not in ("https_proxy", "http_proxy", "all_proxy", "no_proxy")}
-    return {**kept, **standin, "GITHUB_SHA": commit, "GITHUB_RUN_ID": f"{RUN_ID}-{commit[:8]}"}
+    return {**kept, **standin, "GITHUB_SHA": commit, "GITHUB_RUN_ID": f"{RUN_ID}-{commit[:8]}", REHEARSAL: "1"}
 
 
 def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) -> Rehearsal:

@@ -12,6 +12,7 @@ validate`` starts in a fraction of a second.
 COMMANDS = {
     # a pull request: what `make check` runs
     "validate": "validate",
+    "runtime-env": "runtime_env",
     "assemble": "assemble",
     "smoke-train": "smoke_train",
     "sample-request": "sample_request",
@@ -19,6 +20,7 @@ COMMANDS = {
     "api-test": "api_test",
     "plan": "plan",
     "rehearse": "rehearse",
+    "check": "check",
     "runs": "runs",
     # a merge to main: what deploy.yml runs
     "train": "train",

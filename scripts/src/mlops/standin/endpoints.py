@@ -118,7 +118,7 @@ class Endpoints:
         self.ctx.store.put("resources", rid, endpoint)
         lro.finish_operation(self.ctx, operation, "Succeeded")
         if self._gives_new_traffic(existing, traffic, mirror) and self.ctx.faults.armed("killed-mid-rollout"):
-            self.ctx.killed["now"] = True
+            self.ctx.caller_killed.set()
             return Drop("killed-mid-rollout")
         shown = {**self._public(endpoint), "properties": {**endpoint["properties"],
                                                           "provisioningState": "Creating" if existing is None
