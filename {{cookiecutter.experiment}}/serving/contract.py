@@ -10,8 +10,9 @@ from __future__ import annotations
 import gc
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -126,7 +127,8 @@ def explain(errors: list[dict[str, Any]], items_field: str, hint: str) -> InputE
         reason = first.get("ctx", {}).get("error", first["msg"])
         return InputError(400, "invalid_json", f"the request body is not valid JSON ({reason}): {hint}")
     if first["type"] == "model_type":
-        return InputError(422, "wrong_shape", f"the body must be a JSON object, not {_kind(first.get('input'))}: {hint}")
+        kind = _kind(first.get("input"))
+        return InputError(422, "wrong_shape", f"the body must be a JSON object, not {kind}: {hint}")
     if first["type"] == "too_short" and tuple(first["loc"]) == (items_field,):
         return InputError(422, "empty_input", f"{items_field} is empty: {hint}")
     problems = [f"{_where(e['loc'])}: {e['msg']}{_got(e)}" for e in errors[:3]]

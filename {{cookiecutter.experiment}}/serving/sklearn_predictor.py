@@ -66,7 +66,8 @@ def load(location: Path) -> Model:
     candidates = [location] if location.is_file() else [location / "outputs" / MODEL_FILE, location / MODEL_FILE]
     found = [path for path in candidates if path.is_file()]
     if not found:
-        raise FileNotFoundError(f"no outputs/{MODEL_FILE} in {location}: run `mlops smoke-train` or pass the model path")
+        raise FileNotFoundError(f"no outputs/{MODEL_FILE} in {location}: "
+                                "run `mlops smoke-train` or pass the model path")
     return Model(joblib.load(found[0]), found[0])
 
 
@@ -86,7 +87,7 @@ def predict(model: Model, request: PredictRequest) -> PredictResponse:
         probabilities = estimator.predict_proba(frame)
         return PredictResponse(predictions=[
             Prediction(prediction=model.classes[row.argmax()],
-                       probabilities={str(c): round(float(p), 6) for c, p in zip(model.classes, row)})
+                       probabilities={str(c): round(float(p), 6) for c, p in zip(model.classes, row, strict=True)})
             for row in probabilities])
     return PredictResponse(predictions=[Prediction(prediction=_plain(v)) for v in estimator.predict(frame)])
 
