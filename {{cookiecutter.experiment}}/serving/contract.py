@@ -12,7 +12,7 @@ import json
 import os
 import typing
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
