@@ -52,7 +52,9 @@ def test_every_variant_passes_ruff_as_the_commit_hook_runs_it(tmp_path, framewor
 def test_lint_sees_a_mistake_in_the_data_scientists_code_but_not_in_the_toolkit(tmp_path):
     repo = bake(tmp_path)
     (repo / "train.py").write_text((repo / "train.py").read_text() + "\nimport os\n")
-    (repo / "scripts" / "src" / "mlops" / "scratch.py").write_text("import os\n")
+    for written_elsewhere in ("scripts/src/mlops", "build/smoke", "outputs", "mlruns", ".venv-runtime"):
+        (repo / written_elsewhere).mkdir(parents=True, exist_ok=True)
+        (repo / written_elsewhere / "scratch.py").write_text("import os\n")
     result = run([str(BIN / "ruff"), "check", "--no-cache", "--output-format", "concise", "."], repo, check=False)
     assert result.returncode == 1
     assert [line.split(":")[0] for line in result.stdout.splitlines() if " F401 " in line] == ["train.py"]
