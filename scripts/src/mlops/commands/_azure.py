@@ -9,6 +9,8 @@ their own.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,3 +32,34 @@ def connect(project: Any) -> Any:
     from mlops.config import AzureConfig
 
     return ml_client(AzureConfig(project.root))
+
+
+def connect_stage(project: Any, stage: Any) -> Any:
+    """The MLClient for a stage's workspace (``mlops.stages.Stage``), logged in as the job's identity."""
+    from mlops.azure_client import other_workspace_client
+    from mlops.config import AzureConfig
+
+    return other_workspace_client(AzureConfig(project.root), stage.resource_group, stage.workspace_name,
+                                  stage.subscription_id)
+
+
+def connect_registry(project: Any) -> Any:
+    """The MLClient for the project's registry (``azure-stages.json``)."""
+    from mlops.azure_client import registry_client
+    from mlops.config import AzureConfig
+
+    return registry_client(AzureConfig(project.root), project.stages.registry.name)
+
+
+@contextmanager
+def azure_errors() -> Iterator[None]:
+    """Turn Azure's expected refusals (403, 400, the SDK's validation) into one-line errors with the fix."""
+    from mlops.azureml.faults import explain_refusal
+
+    try:
+        yield
+    except Exception as error:
+        explained = explain_refusal(error)
+        if explained is None:
+            raise
+        raise explained from None
