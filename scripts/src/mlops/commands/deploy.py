@@ -39,21 +39,26 @@ def release(plan: ReleasePlan, client: Any, *, override: str | None = None,
     from mlops.azureml.deployment import prepare_release, roll_out
     from mlops.azureml.gate_release import check_release
     from mlops.azureml.retry import RetryPolicy
+    from mlops.commands._azure import azure_errors
 
     policy = RetryPolicy()
-    prepared = prepare_release(client, plan, policy, log)
-    decision = check_release(client, plan.project, prepared.deployment.model, override, policy, dict(os.environ), log)
-    result = roll_out(client, prepared, policy, log)
+    with azure_errors():
+        prepared = prepare_release(client, plan, policy, log)
+        decision = check_release(client, plan.project, prepared.deployment.model, override, policy, dict(os.environ),
+                                 log)
+        result = roll_out(client, prepared, policy, log)
     result.gate = decision
     return result
 
 
 def run(args) -> int:
-    """Deploy; a refused gate exits 1 before any change; any failure before the shift leaves traffic as it was."""
+    """Deploy; a refused gate exits 1 before any change; any failure before the shift leaves traffic as it was
+    (130 when cancelled)."""
     import os
 
     from mlops.azureml.gate_release import GateRefused, override_reason
     from mlops.azureml.release_summary import deployment_markdown, failure_markdown
+    from mlops.cancellation import cancellable
     from mlops.commands import _azure
     from mlops.errors import MlopsError
     from mlops.gate_report import verdict_markdown
@@ -64,7 +69,8 @@ def run(args) -> int:
     override = override_reason(getattr(args, "override_gate", None), env)
     client = _azure.connect(plan.project)
     try:
-        result = release(plan, client, override=override)
+        with cancellable("mlops deploy"):  # a cancelled job puts traffic back before it ends
+            result = release(plan, client, override=override)
     except MlopsError as error:
         append_step_summary(failure_markdown("Deployment to Azure ML", str(error)), env)
         if isinstance(error, GateRefused) and error.record is not None:

@@ -38,11 +38,12 @@ def plan(project_dir: Path, *, workspace: bool = False) -> PlanReport:
     written = _azure.load_plan(project_dir)
     state = None
     if workspace:
-        client = _azure.connect(written.project)
-        champion = read_champion(client, written.project, DEFAULT_POLICY, log=lambda line: None)
-        if champion is not None:  # the job the plan shows then scores the new model against it
-            written = _azure.load_plan(project_dir, champion)
-        state = workspace_state(client, written)
+        with _azure.azure_errors():
+            client = _azure.connect(written.project)
+            champion = read_champion(client, written.project, DEFAULT_POLICY, log=lambda line: None)
+            if champion is not None:  # the job the plan shows then scores the new model against it
+                written = _azure.load_plan(project_dir, champion)
+            state = workspace_state(client, written)
     items = describe_plan(written, state)
     if written.project.stages is not None:  # two stages: what share and promote add, production's files written
         from mlops.azureml.describe_stages import describe_stages
