@@ -13,7 +13,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from mlops import gate, gate_evaluation
+import mlops.gate as gate
+import mlops.gate_evaluation as gate_evaluation
 from mlops.project import GateSettings, Input, Project
 
 PACKAGE = "mlops_gate"

@@ -14,7 +14,7 @@ from typing import Any
 from mlops.azureml.retry import RetryPolicy, call, find
 
 ARM_MODEL = re.compile(r"/models/(?P<name>[^/]+)/versions/(?P<version>[^/]+)/?$")
-SHORT_MODEL = re.compile(r"^azureml:(?P<name>[^:@/]+):(?P<version>[^:@/]+)$")
+SHORT_MODEL = re.compile(r"^(?:azureml:)?(?P<name>[^:@/]+):(?P<version>[^:@/]+)$")
 
 
 @dataclass(frozen=True)

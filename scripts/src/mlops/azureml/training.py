@@ -210,7 +210,8 @@ def register_model(client: Any, model: Any, job_name: str, metrics: dict[str, An
             log(f"  model {model.name}:{existing.version}: already registered from {job_name}")
             return existing
     scalars = {name: str(value) for name, value in metrics.items() if isinstance(value, (int, float, str, bool))}
-    model.tags = {**(model.tags or {}), **scalars, "job": job_name}
+    model.tags = {**(model.tags or {}), **scalars, "job": job_name, **marks[0]}
+    model.properties = {**(model.properties or {}), **marks[1]}
     model.path = docs.model_path(job_name)  # the job may have been resubmitted under another name
 
     def registered_from_job() -> Any | None:  # a lost answer must not register a second version

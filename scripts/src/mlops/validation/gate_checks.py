@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mlops import gate
+import mlops.gate as gate
 from mlops.findings import Finding
 from mlops.gate_evaluation import GATE_FILE
 from mlops.metrics import read_metrics
