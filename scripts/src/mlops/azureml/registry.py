@@ -19,7 +19,6 @@ from mlops.azureml.retry import RetryPolicy, call, find
 from mlops.errors import MlopsError
 
 
-
 @dataclass(frozen=True)
 class RegistryVersion:
     """One version in the registry: the model and the scoring environment shared with it."""
