@@ -15,6 +15,7 @@ from azure_fixtures import COMMIT, NEXT_COMMIT, edit_yaml
 from fake_workspace import FakeMLClient, Workspace
 
 from conftest import bake
+from mlops.azureml.deployment import model_label
 from mlops.azureml.gate_release import GateRefused
 from mlops.errors import MlopsError
 
@@ -65,8 +66,8 @@ def release(repo, monkeypatch, tmp_path):
 
 
 def serving(ws: Workspace) -> dict[str, str]:
-    """deployment -> model it runs, for the deployments that take traffic."""
-    return {name: ws.deployments[ENDPOINT][name].model for name in ws.traffic(ENDPOINT)}
+    """deployment -> ``azureml:name:version`` of the model it runs, for the deployments that take traffic."""
+    return {name: f"azureml:{model_label(ws.deployments[ENDPOINT][name].model)}" for name in ws.traffic(ENDPOINT)}
 
 
 def test_first_release_meeting_the_floors_deploys(release):
@@ -211,3 +212,19 @@ def test_spacy_is_gated_on_ents_f_with_a_recall_guard(tmp_path, release):
     with pytest.raises(GateRefused, match=r"ents_r 0\.9 vs 0\.95 for champion .*:1: ents_r may be at most 0\.02 worse"):
         release(ws, NEXT_COMMIT, {"ents_f": 0.96, "ents_p": 1.0, "ents_r": 0.9}, project=repo)
     assert serving(ws) == {f"c{COMMIT[:8]}": f"azureml:{MODEL}:1"}
+
+
+@pytest.mark.parametrize(("reference", "expected"), [
+    (f"azureml:{MODEL}:3", (MODEL, "3")),
+    (f"{MODEL}:3", (MODEL, "3")),
+    (f"/subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/w/models/{MODEL}"
+     "/versions/3", (MODEL, "3")),
+    (f"azureml://registries/shared/models/{MODEL}/versions/3", (MODEL, "3")),
+    (f"azureml:{MODEL}@latest", None),
+    ("./outputs/model", None),
+    ("", None),
+])
+def test_the_champion_s_model_version_is_read_from_any_reference_a_deployment_holds(reference, expected):
+    from mlops.azureml.champion import parse_model
+
+    assert parse_model(reference) == expected

@@ -58,6 +58,11 @@ def registration_marks(record: dict[str, Any] | None, gated: bool) -> tuple[dict
     return {}, {}
 
 
+def is_gate_tag(key: str) -> bool:
+    """Whether a model tag is one of the gate's marks (``gate``, ``gate_new_accuracy``, ...)."""
+    return key == TAG_PREFIX or key.startswith(f"{TAG_PREFIX}_")
+
+
 def record_of(properties: dict[str, str] | None, tags: dict[str, str] | None) -> dict[str, Any] | None:
     """The gate record a registered model carries, or None when it was registered without a gate."""
     text = (properties or {}).get(f"{TAG_PREFIX}_record") or (tags or {}).get(f"{TAG_PREFIX}_record")

@@ -7,14 +7,10 @@ recent release. No endpoint, or an endpoint without traffic, has no champion: a 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from mlops.azureml.retry import RetryPolicy, call, find
-
-ARM_MODEL = re.compile(r"/models/(?P<name>[^/]+)/versions/(?P<version>[^/]+)/?$")
-SHORT_MODEL = re.compile(r"^(?:azureml:)?(?P<name>[^:@/]+):(?P<version>[^:@/]+)$")
 
 
 @dataclass(frozen=True)
@@ -41,9 +37,12 @@ class Champion:
 
 def parse_model(reference: str) -> tuple[str, str] | None:
     """(name, version) of a deployment's model: ``azureml:n:v``, an ARM id or a registry URI; else None."""
-    text = str(reference or "").strip()
-    found = SHORT_MODEL.match(text) or ARM_MODEL.search(text)
-    return (found["name"], found["version"]) if found else None
+    from mlops.azureml.deployment import model_label  # deployment -> release_plan -> gate_plan imports this module
+
+    name, colon, version = model_label(str(reference or "").strip()).partition(":")
+    if not (name and colon and version) or any(sign in name + version for sign in ":@/"):
+        return None  # ``name@latest``, a path or a URI that names no model version
+    return name, version
 
 
 def find_champion(client: Any, endpoint_name: str, policy: RetryPolicy, log=print) -> Champion | None:

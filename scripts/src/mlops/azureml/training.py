@@ -22,7 +22,7 @@ from mlops.azureml.release_plan import ReleasePlan, load_entities
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
 from mlops.errors import MlopsError
 from mlops.gate_evaluation import GATE_FILE
-from mlops.gate_report import registration_marks
+from mlops.gate_report import is_gate_tag, record_of, registration_marks
 from mlops.gate_staging import gate_section
 from mlops.metrics import METRICS_FILE, read_metrics
 
@@ -117,14 +117,14 @@ def reuse_trained(client: Any, model: Any, policy: RetryPolicy, log=print) -> Tr
     job = find(policy, f"jobs.get {job_name}", client.jobs.get, job_name, log=log) if job_name else None
     metrics = {}
     for key, value in tags.items():
-        if key in PROVENANCE_TAGS:
+        if key in PROVENANCE_TAGS or is_gate_tag(key):  # the gate's marks are its verdict, not the job's metrics
             continue
         try:
             metrics[key] = int(value) if value.lstrip("-").isdigit() else float(value)
         except ValueError:
             continue
     return TrainResult(job_name, getattr(job, "studio_url", "") or "", metrics, model.name, str(model.version),
-                       reused=True)
+                       record_of(getattr(model, "properties", None), tags), reused=True)
 
 
 def submit_job(client: Any, job: Any, policy: RetryPolicy, log=print) -> Any:
