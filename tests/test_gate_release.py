@@ -15,8 +15,8 @@ from azure_fixtures import COMMIT, NEXT_COMMIT, edit_yaml
 from fake_workspace import FakeMLClient, Workspace
 
 from conftest import bake
-from mlops.azureml.deployment import model_label
 from mlops.azureml.gate_release import GateRefused
+from mlops.azureml.model_reference import model_label
 from mlops.errors import MlopsError
 
 ENDPOINT = "iris-classifier-svc"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mlops.azureml.model_reference import model_label
 from mlops.azureml.retry import RetryPolicy, call, find
 
 
@@ -37,8 +38,6 @@ class Champion:
 
 def parse_model(reference: str) -> tuple[str, str] | None:
     """(name, version) of a deployment's model: ``azureml:n:v``, an ARM id or a registry URI; else None."""
-    from mlops.azureml.deployment import model_label  # deployment -> release_plan -> gate_plan imports this module
-
     name, colon, version = model_label(str(reference or "").strip()).partition(":")
     if not (name and colon and version) or any(sign in name + version for sign in ":@/"):
         return None  # ``name@latest``, a path or a URI that names no model version

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import Any
 from mlops.azureml.assets import ensure_environment_asset
 from mlops.azureml.deployment_request import score_deployment
 from mlops.azureml.faults import QuotaError, is_name_taken, is_quota_error, message_of, quota_error
+from mlops.azureml.model_reference import model_label
 from mlops.azureml.names import MAX_DEPLOYMENTS, suggest_endpoint_name
 from mlops.azureml.release_plan import ReleasePlan, load_entities, pin_model
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
@@ -36,7 +36,6 @@ from mlops.errors import MlopsError
 LOG_LINES = 100
 BAD_STATES = {"failed", "canceled"}
 IN_PROGRESS = {"creating", "updating", "deleting", "scaling", "provisioning"}
-MODEL_ID = re.compile(r"models/([^/:]+)/versions/([^/]+)$")
 
 
 @dataclass
@@ -142,14 +141,6 @@ def find_model(client: Any, name: str, commit: str, policy: RetryPolicy, log=pri
         raise MlopsError(f"no version of model {name!r} was trained from commit {commit[:12] or '(unknown)'}: "
                          "run `mlops train` for this commit first")
     return max(mine, key=lambda m: int(m.version) if str(m.version).isdigit() else 0)
-
-
-def model_label(reference: Any) -> str:
-    """``name:version`` of a model reference, whether ``azureml:name:version`` or a full resource id."""
-    text = str(reference or "")
-    if match := MODEL_ID.search(text):
-        return f"{match.group(1)}:{match.group(2)}"
-    return text.removeprefix("azureml:")
 
 
 def read_endpoint(client: Any, name: str, policy: RetryPolicy, log=print) -> Any:
