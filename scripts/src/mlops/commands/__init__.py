@@ -19,4 +19,7 @@ COMMANDS = {
     # once per repo: the OIDC login
     "bootstrap-oidc": "bootstrap_oidc",
     "doctor": "doctor",
+    # keeping up with the template
+    "update": "update",
+    "migrate": "migrate",
 }

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mlops.documents import DocumentError, load_document
+from mlops.documents import Document, DocumentError, load_document
 from mlops.errors import MlopsError
 from mlops.findings import Finding
+from mlops.migrations import Migration, Rename, migrated, pending_migrations
 from mlops.validation.cross import cross_checks
 from mlops.validation.schemas import check
 
@@ -51,6 +52,11 @@ def validate_project(root: Path) -> Report:
         except DocumentError as error:
             report.findings.append(Finding(name, error.line, error.col, "", error.message))
             continue
+        migrations = pending_migrations(key, document.data)
+        if migrations:
+            found = [migration_finding(m, document, name) for m in migrations]
+            report.findings += sorted(found, key=lambda f: (f.line, f.col))
+            document = replace(document, data=migrated(document.data, migrations))
         found = check(document, schema_name, name)
         report.findings += found
         documents[key] = document
@@ -59,3 +65,11 @@ def validate_project(root: Path) -> Report:
     if set(report.data) == {"azure", "compute", "experiment"}:
         report.findings += cross_checks(root, report.experiment_file.name, documents)
     return report
+
+
+def migration_finding(migration: Migration, document: Document, file: str) -> Finding:
+    """The finding for a field a template update renamed or added: where it is, what it is now, what to run."""
+    field_path = migration.old if isinstance(migration, Rename) else migration.path
+    path = tuple(field_path.split("."))
+    line, col = document.position(path, key=isinstance(migration, Rename))
+    return Finding(file, line, col, field_path, migration.describe())
