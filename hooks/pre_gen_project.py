@@ -11,6 +11,7 @@ fails if the two disagree.
 import json
 import keyword
 import re
+import shlex
 import sys
 
 ANSWERS = {
@@ -27,6 +28,17 @@ ANSWERS = {
     "compute_name": json.loads(r'''{{ cookiecutter.compute_name | tojson }}'''),
     "vm_size": json.loads(r'''{{ cookiecutter.vm_size | tojson }}'''),
     "max_nodes": json.loads(r'''{{ cookiecutter.max_nodes | tojson }}'''),
+}
+TEMPLATE = json.loads(r'''{{ cookiecutter.get("_template", "") | tojson }}''') or "TEMPLATE"
+
+# answer -> (prefix, suffix) of the default cookiecutter.json derives from the experiment slug;
+# tests/test_hooks.py keeps this equal to cookiecutter.json.
+DERIVED = {
+    "experiment_name": ("", ""),
+    "model_name": ("", "-model"),
+    "service_name": ("", "-svc"),
+    "resource_group": ("rg-", ""),
+    "workspace_name": ("mlw-", ""),
 }
 
 # answer -> (pattern, min length, max length, what a valid value looks like)
@@ -53,6 +65,32 @@ MAX_NODES_RANGE = (1, 100)
 CHOICES = {"framework": ("sklearn", "spacy"), "python_version": ("3.11", "3.12")}
 
 
+def derived(field, experiment):
+    """The default of ``field`` for ``experiment``, or None when ``field`` is not derived from it."""
+    if field not in DERIVED:
+        return None
+    prefix, suffix = DERIVED[field]
+    stem = experiment if not suffix or not experiment.endswith(suffix) else experiment[: -len(suffix)]
+    return f"{prefix}{stem}{suffix}"
+
+
+def shortened(field, experiment, high):
+    """A derived default for ``field`` cut to ``high`` characters, ending on a letter or digit."""
+    prefix, suffix = DERIVED[field]
+    stem = experiment[: max(high - len(prefix) - len(suffix), 1)].rstrip("-_")
+    return f"{prefix}{stem}{suffix}"
+
+
+def too_long_derived(field, answers, high):
+    """A line for a too-long answer derived from the experiment slug, or None if the user typed it."""
+    experiment, value = answers["experiment"], answers[field]
+    if not isinstance(experiment, str) or value != derived(field, experiment):
+        return None
+    return (f"{field} {value!r} (derived from experiment {experiment!r}) has {len(value)} characters, "
+            f"more than {high}: answer {field} yourself, e.g. {field}={shortened(field, experiment, high)}, "
+            "or choose a shorter experiment")
+
+
 def problems(answers):
     """Return one readable line per answer that breaks a rule."""
     found = []
@@ -60,7 +98,8 @@ def problems(answers):
         value = answers[field]
         if not isinstance(value, str) or not low <= len(value) <= high:
             length = len(value) if isinstance(value, str) else "no"
-            found.append(f"{field} {value!r} has {length} characters: use {low}-{high} characters, {valid}")
+            found.append((isinstance(value, str) and len(value) > high and too_long_derived(field, answers, high))
+                         or f"{field} {value!r} has {length} characters: use {low}-{high} characters, {valid}")
         elif not re.fullmatch(pattern, value):
             found.append(f"{field} {value!r} is not a valid name: use {valid}")
     package = answers["experiment"].replace("-", "_")
@@ -78,12 +117,26 @@ def problems(answers):
     return found
 
 
+def rerun_command(answers, template):
+    """The cookiecutter command that generates again with these answers, one answer a line.
+
+    Answers that equal their default derived from the experiment slug are left out, so that fixing
+    the slug fixes them too.
+    """
+    lines = [f"cookiecutter --no-input {shlex.quote(template)}"]
+    lines += [f"  {shlex.quote(f'{field}={value}')}" for field, value in answers.items()
+              if not isinstance(answers["experiment"], str) or value != derived(field, answers["experiment"])]
+    return " \\\n".join(lines)
+
+
 def main():
     found = problems(ANSWERS)
     for line in found:
         print(f"error: {line}", file=sys.stderr)
     if found:
-        print("Nothing was generated. Run cookiecutter again with valid answers.", file=sys.stderr)
+        print("Nothing was generated. Your answers are kept in this command: fix the answers named above "
+              "and run it.", file=sys.stderr)
+        print(rerun_command(ANSWERS, TEMPLATE), file=sys.stderr)
         return 1
     return 0
 

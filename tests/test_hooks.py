@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import json
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,72 @@ def test_hook_rules_match_the_schemas(answer, definition):
     pattern, low, high, _ = _hook_rules()[answer]
     assert (pattern, low, high) == (names[definition]["pattern"], names[definition]["minLength"],
                                     names[definition]["maxLength"])
+
+
+def _hook_functions(*names: str) -> dict:
+    """The hook's module-level ``DERIVED`` and the named functions, executed without rendering the hook."""
+    tree = ast.parse(HOOK.read_text())
+    keep = [node for node in tree.body
+            if (isinstance(node, ast.FunctionDef) and node.name in names)
+            or (isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "DERIVED")]
+    namespace: dict = {}
+    exec(compile(ast.Module(body=keep, type_ignores=[]), str(HOOK), "exec"), namespace)
+    return namespace
+
+
+def test_a_failed_answer_ends_with_our_lines_and_no_traceback(tmp_path):
+    code, stderr, _ = generate(tmp_path, service_name="x")
+    assert code != 0
+    assert "Traceback" not in stderr and "FailedHookException" not in stderr, stderr
+    assert stderr.index("error: service_name 'x'") < stderr.index("Nothing was generated")
+
+
+def test_the_printed_command_generates_again_with_the_answers_kept(tmp_path):
+    code, stderr, _ = generate(tmp_path, description="Churn, from the CRM export", compute_name="9")
+    assert code != 0
+    command = stderr[stderr.index("cookiecutter --no-input"):].strip()
+    assert "'description=Churn, from the CRM export'" in command
+    fixed = command.replace("compute_name=9", "compute_name=cpu-cluster")
+    run(["bash", "-c", f"PATH={BIN}:$PATH {fixed} -o {tmp_path / 'again'}"], tmp_path)
+    experiment = yaml.safe_load((tmp_path / "again" / "iris-classifier" / "iris-classifier.yml").read_text())
+    assert experiment["description"] == "Churn, from the CRM export"
+
+
+def test_a_derived_answer_that_is_too_long_is_named_as_derived(tmp_path):
+    slug = "customer-churn-prediction-model-v2"
+    code, stderr, out = generate(tmp_path, experiment=slug)
+    assert code != 0
+    errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 2, stderr
+    assert f"service_name '{slug}-svc' (derived from experiment '{slug}') has 38 characters" in errors[0]
+    assert "more than 32: answer service_name yourself, e.g. service_name=" in errors[0]
+    assert "workspace_name" in errors[1] and "derived from experiment" in errors[1]
+    assert max(len(line) for line in stderr.splitlines()) <= 300
+    # The suggested answers are valid: generating with them succeeds.
+    suggestions = dict(part.split("=", 1) for part in re.findall(r"e\.g\. (\S+=\S+),", stderr))
+    (tmp_path / "again").mkdir()
+    code, stderr, out = generate(tmp_path / "again", experiment=slug, **suggestions)
+    assert code == 0, stderr
+
+
+def test_default_names_read_well(tmp_path):
+    repo = bake(tmp_path, experiment="churn-model")
+    experiment = yaml.safe_load((repo / "churn-model.yml").read_text())
+    assert experiment["model_name"] == "churn-model"
+    assert experiment["service_name"] == "churn-model-svc"
+
+
+@pytest.mark.parametrize("slug", ["iris-classifier", "churn-model", "fraud-svc", "x1"])
+def test_the_hook_knows_how_each_default_is_derived(slug):
+    from cookiecutter.generate import generate_context
+    from cookiecutter.prompt import prompt_for_config
+
+    sys.path.insert(0, str(TEMPLATE))
+    try:
+        context = generate_context(str(TEMPLATE / "cookiecutter.json"), extra_context={"experiment": slug})
+        answers = prompt_for_config(context, no_input=True)
+    finally:
+        sys.path.remove(str(TEMPLATE))
+    derived = _hook_functions("derived")["derived"]
+    for field in _hook_functions()["DERIVED"]:
+        assert derived(field, slug) == answers[field], field
