@@ -11,6 +11,8 @@ old version's blobs first turns every such case into a real three-way merge.
 from __future__ import annotations
 
 import re
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from mlops.git import git
@@ -35,11 +37,22 @@ def render(clone: Path, commit: str, link: TemplateLink, output_dir: Path) -> Pa
     git(clone, "checkout", "--quiet", "--force", commit)
     template_dir = clone / (link.directory or "")
     answers = {key: value for key, value in link.answers.items() if not key.startswith("_")}
-    context = generate_context(context_file=str(template_dir / "cookiecutter.json"), extra_context=answers)
-    context["cookiecutter"] = prompt_for_config(context, no_input=True)
-    project = generate_files(repo_dir=str(template_dir), context=context, output_dir=str(output_dir),
-                             overwrite_if_exists=True, accept_hooks=False)
+    with _importable(template_dir):  # the template's `_extensions` (local_extensions.py) live there
+        context = generate_context(context_file=str(template_dir / "cookiecutter.json"), extra_context=answers)
+        context["cookiecutter"] = prompt_for_config(context, no_input=True)
+        project = generate_files(repo_dir=str(template_dir), context=context, output_dir=str(output_dir),
+                                 overwrite_if_exists=True, accept_hooks=False)
     return Path(project)
+
+
+@contextmanager
+def _importable(folder: Path):
+    """Put ``folder`` first on ``sys.path`` for the duration, as cookiecutter does for a template."""
+    sys.path.insert(0, str(folder))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(folder))
 
 
 def seed_blobs(root: Path, rendered: Path) -> int:
