@@ -278,3 +278,40 @@ def test_the_skip_list_is_exactly_the_data_scientists_files(tmp_path, framework)
     row = next(line for line in readme.splitlines() if line.startswith("| you |"))
     for path in owned:
         assert f"`{path}`" in row or f"`{path.split('/')[0]}/`" in row, f"README's ownership table omits {path}"
+
+
+# --- the weekly drift check ---------------------------------------------------------------------------
+
+def test_drift_says_how_far_behind_and_how_to_update_without_writing(v1_repo, tmp_path):
+    template, repo = v1_repo
+    summary = tmp_path / "summary.md"
+    current = mlops("drift", cwd=repo, check=True, env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert current.stdout.startswith("drift: up to date: the repo matches its template's latest version")
+    template_v2(template)
+    with (template / "README.md").open("a") as readme:
+        readme.write("\nA | in a subject must not break the table.\n")
+    commit(template, "Template README: pipes | in subjects")
+    head, status = (run(["git", *args], repo).stdout for args in (["rev-parse", "HEAD"], ["status", "--porcelain"]))
+
+    behind = mlops("drift", cwd=repo, env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert behind.returncode == 1, behind.stderr
+    assert "drift: behind: 2 template commit(s) since" in behind.stdout
+    assert "template v2" in behind.stdout and "make update" in behind.stdout
+    markdown = summary.read_text()
+    assert "Up to date: the repo matches" in markdown
+    assert "Behind: 2 template commit(s) since" in markdown
+    assert "| Template README: pipes \\| in subjects |" in markdown
+    assert "To update: on a new branch run `make update`" in markdown
+    assert (run(["git", "rev-parse", "HEAD"], repo).stdout, run(["git", "status", "--porcelain"], repo).stdout) == (
+        head, status)
+
+
+def test_drift_with_an_unreachable_template_is_one_line(v1_repo):
+    _, repo = v1_repo
+    state = json.loads((repo / ".cruft.json").read_text())
+    state["template"] = str(repo.parent / "no-such-template")
+    (repo / ".cruft.json").write_text(json.dumps(state))
+    result = mlops("drift", cwd=repo)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: cruft check failed: ")
+    assert result.stderr.strip().endswith(f"(is the template {state['template']} reachable from here?)")

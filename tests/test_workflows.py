@@ -278,3 +278,17 @@ def test_pull_request_workflow_runs_exactly_what_make_check_runs(generated):
     missing = [target for target in prerequisites if target not in targets]
     assert not missing, f"pr.yml lacks a step `run: make {missing[0]}` for `make check`'s {missing}"
     assert [t for t in targets if t in prerequisites] == prerequisites, "pr.yml must run the check steps in order"
+
+
+# --- the weekly template drift check -------------------------------------------------------------------
+
+def test_template_drift_runs_weekly_read_only_one_toolkit_command_per_step(generated):
+    workflow = load(generated / ".github" / "workflows" / "template-drift.yml")
+    assert set(workflow["on"]) == {"schedule", "workflow_dispatch"}
+    assert len(workflow["on"]["schedule"]) == 1
+    assert [job["permissions"] for job in workflow["jobs"].values()] == [{"contents": "read"}]
+    assert "secrets" not in json.dumps(workflow)
+    commands = [step["run"].strip() for _, step in steps(workflow) if "run" in step]
+    assert commands == ["make setup", "make drift"]
+    recipe = [line for line in dry_run(generated, "drift") if not line.startswith(("echo", "@"))]
+    assert recipe[-1] == ".venv/bin/mlops drift", "make drift must end in the one toolkit command"

@@ -22,4 +22,5 @@ COMMANDS = {
     # keeping up with the template
     "update": "update",
     "migrate": "migrate",
+    "drift": "drift",
 }
