@@ -23,6 +23,7 @@ from mlops.api_check import build_cases, run_checks
 from mlops.project import load_project
 from mlops.server_process import free_port, group_members, port_is_listening, running_server
 from mlops.serving import ADAPTERS, plan_launch, resolve_model, serving_python
+from mlops.smoke_record import stale_reason
 
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 ROW = dict(zip(FEATURES, [5.1, 3.5, 1.4, 0.2], strict=True))
@@ -32,7 +33,7 @@ ROW = dict(zip(FEATURES, [5.1, 3.5, 1.4, 0.2], strict=True))
 def trained_repo(set_up_repo):
     """The shared sklearn repo with a smoke model in outputs/."""
     repo = set_up_repo("sklearn")
-    if not (repo / "outputs" / "model.joblib").is_file():
+    if stale_reason(load_project(repo)):
         mlops("smoke-train", cwd=repo, check=True)
     return repo
 
@@ -330,7 +331,42 @@ def test_serve_without_a_smoke_model_says_what_to_run(repo_copy):
     shutil.rmtree(repo_copy / "outputs")
     result = mlops("-C", str(repo_copy), "serve", cwd=repo_copy)
     assert result.returncode == 1
-    assert "outputs/model.joblib is missing: run `mlops smoke-train` first" in result.stderr
+    assert result.stderr.strip() == ("error: outputs/ holds no successful smoke run (the last one failed or never "
+                                     "ran): run `make smoke-train`")
+
+
+# A scoring script as Microsoft's documentation writes one: the registered model's folder, then the
+# path inside it (the job's outputs/ folder), and a plain run(raw_data).
+DOCS_STYLE_SCORE = """
+import json
+import os
+
+import joblib
+import pandas as pd
+
+
+def init():
+    global model
+    model = joblib.load(os.path.join(os.getenv("AZUREML_MODEL_DIR"), "outputs", "model.joblib"))
+
+
+def run(raw_data):
+    return model.predict(pd.DataFrame(json.loads(raw_data)["data"])).tolist()
+"""
+
+
+def test_a_score_py_written_the_azure_way_works_locally(repo_copy, tmp_path):
+    (repo_copy / "serving" / "score.py").write_text(DOCS_STYLE_SCORE)
+    project = load_project(repo_copy)
+    adapter = ADAPTERS["score"]
+    launch = plan_launch(project, adapter, serving_python(project, adapter, log=lambda _: None), host="127.0.0.1",
+                         port=free_port("0.0.0.0"), model=resolve_model(project, None))
+    assert (Path(launch.env["AZUREML_MODEL_DIR"]) / "outputs" / "model.joblib").is_file()  # Azure's layout
+    log = tmp_path / "score.log"
+    with running_server(launch, log, log=lambda _: None) as running:
+        answer = httpx.post(running.base_url + "/score", json={"data": [ROW]}, timeout=30)
+    assert answer.status_code == 200 and answer.json() == ["setosa"], answer.text
+    assert "NotADirectoryError" not in log.read_text()
 
 
 

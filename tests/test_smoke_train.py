@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import mlops
+from conftest import mlops, run
 
 
 def tracked_digest(repo: Path) -> dict[str, str]:
@@ -89,3 +90,38 @@ def test_the_environment_is_reused_while_the_spec_is_unchanged(repo):
     second = mlops("smoke-train", cwd=repo)
     assert first.returncode == second.returncode == 0
     assert "Building the runtime environment" not in second.stdout
+
+
+def only_line(result) -> str:
+    assert result.returncode != 0, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_no_later_check_passes_on_the_model_of_an_earlier_run(repo):
+    assert mlops("smoke-train", cwd=repo).returncode == 0
+    record = json.loads((repo / "outputs" / "smoke-run.json").read_text())
+    assert record["status"] == "succeeded" and len(record["code"]) == 64
+    assert run([str(repo / ".venv/bin/python"), "-m", "pytest", "-q", "tests"], repo, check=False).returncode == 0
+
+    script = repo / "train.py"
+    script.write_text(script.read_text().replace("model.fit(x_train, y_train)",
+                                                 "model.fit(x_train, y_train)\nraise ValueError('a bug')"))
+    failed = mlops("smoke-train", cwd=repo)
+    assert failed.returncode == 1 and "ValueError: a bug" in failed.stderr
+    assert not list((repo / "outputs").iterdir()), "a failed run left outputs behind"
+    for command in ("api-test", "serve"):
+        assert only_line(mlops(command, cwd=repo)) == ("error: outputs/ holds no successful smoke run (the last one "
+                                                       "failed or never ran): run `make smoke-train`")
+    tests = run([str(repo / ".venv/bin/python"), "-m", "pytest", "-q", "tests"], repo, check=False)
+    assert tests.returncode == 1 and "run `make smoke-train`" in tests.stdout
+
+
+def test_outputs_of_other_code_are_refused_until_the_smoke_run_is_repeated(repo):
+    assert mlops("smoke-train", cwd=repo).returncode == 0
+    data = repo / "data" / "iris.csv"
+    data.write_text(data.read_text() + data.read_text().splitlines()[1] + "\n")  # the CSV changed
+    assert "comes from a smoke run of other code" in only_line(mlops("api-test", cwd=repo))
+    assert mlops("smoke-train", cwd=repo).returncode == 0
+    assert "comes from a smoke run of other code" not in mlops("api-test", "--adapter", "app", cwd=repo).stderr

@@ -49,8 +49,9 @@ class InputError(Exception):
 
 
 def model_dir() -> Path:
-    """Where the model is: ``$AZUREML_MODEL_DIR`` (set by Azure ML and by ``mlops serve``), else ../outputs."""
-    return Path(os.environ.get("AZUREML_MODEL_DIR") or HERE.parent / "outputs")
+    """The registered model's folder: ``$AZUREML_MODEL_DIR`` (set by Azure ML and by ``mlops serve``), else the
+    repo root. Both hold the training job's ``outputs/`` folder, where the model was saved."""
+    return Path(os.environ.get("AZUREML_MODEL_DIR") or HERE.parent)
 
 
 def freeze_loaded_objects() -> None:

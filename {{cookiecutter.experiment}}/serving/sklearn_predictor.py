@@ -61,12 +61,13 @@ class Model:
 
 
 def load(location: Path) -> Model:
-    """Load ``model.joblib`` from ``location`` (the file itself, or a folder holding it at any depth)."""
+    """Load the model from ``location``: the model folder (``outputs/model.joblib`` in it), or the file itself."""
     location = Path(location)
-    candidates = [location] if location.is_file() else sorted(location.rglob(MODEL_FILE))
-    if not candidates:
-        raise FileNotFoundError(f"no {MODEL_FILE} in {location}: run `mlops smoke-train` or pass the model path")
-    return Model(joblib.load(candidates[0]), candidates[0])
+    candidates = [location] if location.is_file() else [location / "outputs" / MODEL_FILE, location / MODEL_FILE]
+    found = [path for path in candidates if path.is_file()]
+    if not found:
+        raise FileNotFoundError(f"no outputs/{MODEL_FILE} in {location}: run `mlops smoke-train` or pass the model path")
+    return Model(joblib.load(found[0]), found[0])
 
 
 def predict(model: Model, request: PredictRequest) -> PredictResponse:

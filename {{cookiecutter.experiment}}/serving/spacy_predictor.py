@@ -64,11 +64,10 @@ class Model:
 
 
 def load(location: Path) -> Model:
-    """Load the pipeline saved with ``nlp.to_disk`` at ``location`` or in a folder under it."""
+    """Load the pipeline ``nlp.to_disk`` saved: ``outputs/model`` in the model folder ``location``, or ``location``."""
     location = Path(location)
-    folders = sorted(meta.parent for meta in location.rglob("meta.json") if (meta.parent / "config.cfg").is_file())
-    if (location / "meta.json").is_file():
-        folders.insert(0, location)
+    folders = [folder for folder in (location / "outputs" / "model", location)
+               if (folder / "meta.json").is_file() and (folder / "config.cfg").is_file()]
     if not folders:
         raise FileNotFoundError(f"no spaCy pipeline (meta.json + config.cfg) in {location}: run `mlops smoke-train` "
                                 "or pass the model folder")

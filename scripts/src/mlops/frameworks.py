@@ -22,6 +22,8 @@ class Framework:
     """What a person finds at ``model_output``."""
     save_code: str
     """The body of ``#=====save model``: saves ``model`` to ``model_output``."""
+    model_markers: tuple[str, ...] = ()
+    """Files inside a folder that make it the model itself rather than a folder holding it."""
 
 
 SKLEARN = Framework(
@@ -42,6 +44,7 @@ SPACY = Framework(
     save_code='''\
 model.to_disk(OUTPUTS / "model")
 ''',
+    model_markers=("meta.json",),
 )
 
 FRAMEWORKS = {framework.name: framework for framework in (SKLEARN, SPACY)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +22,12 @@ from mlops.project import Project
 from mlops.runtime_env import ensure_environment
 from mlops.runtime_spec import SpecError, load_runtime_spec
 from mlops.smoke import isolated_environment
+from mlops.smoke_record import OUTPUTS, require_current_outputs
 
 SERVING_DIR = "serving"
 SCORING_SCRIPT = "score.py"
 SAMPLE_REQUEST = f"{SERVING_DIR}/sample-request.json"
+MODEL_DIRS = "build/azureml-models"
 
 # The server packages, pinned once: added to the runtime spec to build each adapter's environment.
 APP_PACKAGES = ("fastapi==0.165.0", "fastapi-offline==1.7.7", "uvicorn==0.54.0", "httptools==0.9.0",
@@ -66,7 +69,7 @@ class Launch:
     env: dict[str, str]
     host: str
     port: int
-    model: Path
+    model_dir: Path
     limits: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -82,25 +85,51 @@ def serving_limits(project: Project) -> dict[str, int]:
     return {name: int(configured.get(name, default)) for name, default in DEFAULT_LIMITS.items()}
 
 
-def server_environment(model: Path, limits: dict[str, int]) -> dict[str, str]:
-    """The variables both adapters read: the model location (as Azure ML names it) and the request limits."""
-    variables = {"AZUREML_MODEL_DIR": str(model)}
+def server_environment(model_dir: Path, limits: dict[str, int]) -> dict[str, str]:
+    """The variables both adapters read: the model folder (as Azure ML names it) and the request limits."""
+    variables = {"AZUREML_MODEL_DIR": str(model_dir)}
     variables.update({LIMIT_VARIABLES[name]: str(value) for name, value in limits.items()})
     return variables
 
 
 def resolve_model(project: Project, given: Path | None) -> Path:
-    """The model to serve: ``given``, else what the last smoke run saved; refuse a path that is not there."""
+    """The model to serve: ``given``, else the last smoke run's ``outputs/`` if the current code trained it."""
     if given is not None:
         path = given if given.is_absolute() else Path.cwd() / given
         if not path.exists():
             raise MlopsError(f"--model {given}: no such file or folder: pass the model file or the folder holding it")
         return path.resolve()
+    require_current_outputs(project)
     saved = get_framework(project.experiment["framework"]).model_output
-    path = project.path(saved)
-    if not path.exists():
-        raise MlopsError(f"{saved} is missing: run `mlops smoke-train` first, or pass --model PATH")
-    return path
+    if not project.path(saved).exists():
+        raise MlopsError(f"{saved} is missing: run `make smoke-train` first, or pass --model PATH")
+    return project.path(OUTPUTS)
+
+
+def model_directory(project: Project, model: Path, copy_name: str = "local") -> Path:
+    """The folder ``AZUREML_MODEL_DIR`` names, laid out as in an Azure ML deployment.
+
+    Azure registers the job's ``outputs/`` folder as the model and a deployment finds it at
+    ``$AZUREML_MODEL_DIR/outputs/``; a score.py written for Azure reads the same paths here. A folder
+    already in that layout (a downloaded registered model) is used as it is; anything else is copied
+    into ``build/azureml-models/<model_name>/<copy_name>/`` (where Azure has the version; one copy per
+    adapter, so both can run at once): the model itself to where the framework saves it, any other
+    folder as ``outputs/``.
+    """
+    if model.is_dir() and (model / OUTPUTS).is_dir():
+        return model
+    framework = get_framework(project.experiment["framework"])
+    target = project.path(f"{MODEL_DIRS}/{project.experiment['model_name']}/{copy_name}")
+    if target.exists():
+        shutil.rmtree(target)
+    is_model_itself = model.is_file() or any((model / name).is_file() for name in framework.model_markers)
+    destination = target / (framework.model_output if is_model_itself else OUTPUTS)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    if model.is_file():
+        shutil.copy2(model, destination)
+    else:
+        shutil.copytree(model, destination)
+    return target
 
 
 def serving_python(project: Project, adapter: Adapter, log=print) -> Path:
@@ -116,13 +145,15 @@ def serving_python(project: Project, adapter: Adapter, log=print) -> Path:
 
 def plan_launch(project: Project, adapter: Adapter, python: Path, *, host: str, port: int, model: Path,
                 reload: bool = False) -> Launch:
-    """The command, folder and environment that start ``adapter`` on ``host:port`` serving ``model``."""
+    """The command, folder and environment that start ``adapter`` on ``host:port`` serving ``model``, which
+    it finds in the folder ``AZUREML_MODEL_DIR`` names (see :func:`model_directory`)."""
     code = project.path(SERVING_DIR)
     for required in ("app.py" if adapter.name == "app" else SCORING_SCRIPT, "sample-request.json"):
         if not (code / required).is_file():
             raise MlopsError(f"{SERVING_DIR}/{required} is missing: restore it from the template")
     limits = serving_limits(project)
-    env = {**isolated_environment(), **server_environment(model, limits), "PYTHONUNBUFFERED": "1"}
+    model_dir = model_directory(project, model, f"local-{adapter.name}")
+    env = {**isolated_environment(), **server_environment(model_dir, limits), "PYTHONUNBUFFERED": "1"}
     if adapter.name == "app":
         command = [str(python), "-m", "uvicorn", "app:api", "--app-dir", str(code), "--host", host,
                    "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "5"]
@@ -131,9 +162,9 @@ def plan_launch(project: Project, adapter: Adapter, python: Path, *, host: str, 
     else:
         env["AML_APP_ROOT"] = str(code)
         command = [str(python), "-m", "azureml_inference_server_http.amlserver", "--entry_script", SCORING_SCRIPT,
-                   "--model_dir", str(model), "--port", str(port)]
+                   "--model_dir", str(model_dir), "--port", str(port)]
         host = "0.0.0.0"
-    return Launch(adapter=adapter, command=command, cwd=code, env=env, host=host, port=port, model=model,
+    return Launch(adapter=adapter, command=command, cwd=code, env=env, host=host, port=port, model_dir=model_dir,
                   limits=limits)
 
 

@@ -26,6 +26,7 @@ from mlops.metrics import METRICS_FILE, read_metrics
 from mlops.project import Project
 from mlops.runtime_env import ensure_environment
 from mlops.runtime_spec import SpecError, load_runtime_spec
+from mlops.smoke_record import OUTPUTS, code_fingerprint, write_record
 
 # import name -> pip package, where they differ
 DISTRIBUTIONS = {
@@ -55,9 +56,14 @@ def training_arguments(args: dict[str, Any]) -> list[str]:
     return rendered
 
 
+def smoke_args(project: Project) -> dict[str, Any]:
+    """The full-run arguments with the smoke overrides merged over them."""
+    return {**project.experiment["train"].get("args", {}), **project.experiment.get("smoke", {}).get("args", {})}
+
+
 def smoke_arguments(project: Project) -> list[str]:
-    """The full-run arguments with the smoke overrides merged over them, plus each input's local sample."""
-    merged = {**project.experiment["train"].get("args", {}), **project.experiment.get("smoke", {}).get("args", {})}
+    """The smoke arguments on the command line, plus each input's local sample."""
+    merged = smoke_args(project)
     for name, spec in project.experiment.get("inputs", {}).items():
         merged[name] = str(project.path(spec["sample"]))
     return training_arguments(merged)
@@ -120,11 +126,15 @@ def run_smoke_training(project: Project, log=print) -> SmokeResult:
         spec = load_runtime_spec(project.path(spec_file), spec_file)
     except SpecError as error:
         raise MlopsError(str(error.findings[0])) from None
+    # What this run rewrites goes first: a run that fails leaves no older model for later checks to pass on.
+    outputs = clear_outputs(project.path(OUTPUTS))
+    fingerprint = code_fingerprint(project)
     python = ensure_environment(spec, log=log)
     script = stage_job_code(project, project.root / "build" / "smoke", log=log)
     check_imports(project, python, script, spec_file)
     seconds = _run_training(project, python, script, spec_file, log)
-    outputs = _collect_outputs(script.parent / "outputs", project.root / "outputs")
+    _collect_outputs(script.parent / OUTPUTS, outputs)
+    write_record(outputs, fingerprint, {"seconds": round(seconds, 1)})
     return SmokeResult(outputs=outputs, metrics=read_metrics(outputs / METRICS_FILE), seconds=seconds,
                        plots=sorted(outputs.glob("*.png")))
 
@@ -165,12 +175,15 @@ def _run_training(project: Project, python: Path, script: Path, spec_file: str, 
     return time.monotonic() - started
 
 
-def _collect_outputs(staged: Path, outputs: Path) -> Path:
-    """Replace ``outputs`` with what the run left in ``staged`` (the job's outputs folder)."""
+def clear_outputs(outputs: Path) -> Path:
+    """Empty ``outputs`` (the smoke run's results, never tracked by git) and return it."""
     if outputs.exists():
         shutil.rmtree(outputs)
-    if staged.is_dir():
-        shutil.copytree(staged, outputs)
-    else:
-        outputs.mkdir()
+    outputs.mkdir(parents=True)
     return outputs
+
+
+def _collect_outputs(staged: Path, outputs: Path) -> None:
+    """Copy what the run left in ``staged`` (the job's outputs folder) into the emptied ``outputs``."""
+    if staged.is_dir():
+        shutil.copytree(staged, outputs, dirs_exist_ok=True)

@@ -1,0 +1,89 @@
+"""Which smoke run ``outputs/`` came from, so no check ever passes on a model the current code did not train.
+
+A smoke run empties ``outputs/`` before it starts and, only when it succeeds, writes
+``outputs/smoke-run.json`` with the fingerprint of everything that decided the model: the assembled
+training script, the ``local`` files shipped with the job, each input's local sample, the runtime
+spec and the smoke arguments. ``mlops serve``, ``mlops api-test`` and the repo's tests compare that
+record with the fingerprint of the code as it is now and refuse outputs that do not match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mlops.assembly import assemble_file
+from mlops.errors import MlopsError
+from mlops.frameworks import get_framework
+from mlops.project import Project
+
+OUTPUTS = "outputs"
+RECORD_FILE = "smoke-run.json"
+SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints", OUTPUTS}
+RERUN = "run `make smoke-train`"
+
+
+def code_fingerprint(project: Project) -> str:
+    """A hash of what a smoke run trains from; it changes when any of it changes."""
+    from mlops.smoke import smoke_args
+
+    experiment = project.experiment
+    arguments = smoke_args(project)
+    script = experiment["train"]["script"]
+    digest = hashlib.sha256()
+    assembled = assemble_file(project.path(script), get_framework(experiment["framework"]), script).text
+    digest.update(json.dumps({"script": assembled, "arguments": arguments, "framework": experiment["framework"]},
+                             sort_keys=True).encode())
+    paths = [experiment["dependencies"], *experiment.get("local", [])]
+    paths += [spec["sample"] for spec in experiment.get("inputs", {}).values()]
+    for relative in sorted(set(paths)):
+        for path in _files(project.path(relative)):
+            digest.update(path.relative_to(project.root).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file() and not SKIPPED_PARTS & set(p.parts)
+                  and p.suffix != ".pyc")
+
+
+def write_record(outputs: Path, fingerprint: str, details: dict[str, Any]) -> Path:
+    """Mark ``outputs`` as the result of a successful smoke run of the code with ``fingerprint``."""
+    record = {"code": fingerprint, "status": "succeeded",
+              "finished": datetime.now(UTC).isoformat(timespec="seconds"), **details}
+    path = outputs / RECORD_FILE
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def read_record(outputs: Path) -> dict[str, Any]:
+    """The record of the smoke run that wrote ``outputs``; empty when there is none."""
+    try:
+        record = json.loads((outputs / RECORD_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def stale_reason(project: Project) -> str:
+    """Why ``outputs/`` cannot be trusted for the current code, or '' when it comes from its last smoke run."""
+    record = read_record(project.path(OUTPUTS))
+    if record.get("status") != "succeeded":
+        return f"{OUTPUTS}/ holds no successful smoke run (the last one failed or never ran): {RERUN}"
+    if record.get("code") != code_fingerprint(project):
+        return (f"{OUTPUTS}/ comes from a smoke run of other code (the training script, its data, the runtime "
+                f"spec or the smoke arguments changed since): {RERUN}")
+    return ""
+
+
+def require_current_outputs(project: Project) -> None:
+    """Raise, in one line saying what to run, unless ``outputs/`` is from the last smoke run of the current code."""
+    reason = stale_reason(project)
+    if reason:
+        raise MlopsError(reason)
