@@ -247,8 +247,10 @@ def test_the_update_names_the_template_changes_to_files_the_user_owns(v1_repo):
     edit(repo / "Makefile", "help:  ## what you can run here", MAKEFILE_HELP)
     commit(repo, "Back to the template's help text")
     result = mlops("update", cwd=repo, check=True)
-    assert ("note: the template also changed its own train.py, which is yours, so it was left as it is"
-            in result.stdout)
+    note = result.stdout[result.stdout.index("note: "):]
+    assert note.startswith("note: the template changed its own version of train.py, which is yours, so the update "
+                           "left it alone; if you want its change, here it is (the template's source):\n")
+    assert "\n    +# a better default in the template\n" in note
     assert "# a better default in the template" not in (repo / "train.py").read_text()
 
 

@@ -63,15 +63,16 @@ def seed_blobs(root: Path, rendered: Path) -> int:
     return len(files)
 
 
-def template_paths_changed(clone: Path, old: str, new: str, link: TemplateLink) -> list[str]:
-    """Repo paths whose template source differs between commits ``old`` and ``new``, names rendered."""
+def template_changes(clone: Path, old: str, new: str, link: TemplateLink) -> dict[str, str]:
+    """The template's own diff between commits ``old`` and ``new``, per repo path (names rendered)."""
     base = (clone / (link.directory or "")).resolve()
     project = next((path for path in base.iterdir() if path.is_dir() and "{{" in path.name), None)
     if project is None:
-        return []
+        return {}
     prefix = project.relative_to(clone.resolve()).as_posix()
     listed = git(clone, "diff", "--name-only", "--no-renames", old, new, "--", prefix).stdout.splitlines()
-    return sorted({_render_name(name[len(prefix) + 1:], link.answers) for name in listed})
+    return {_render_name(name[len(prefix) + 1:], link.answers):
+            git(clone, "diff", "--no-color", "--no-renames", old, new, "--", name).stdout for name in sorted(listed)}
 
 
 def _render_name(relative: str, answers: dict) -> str:

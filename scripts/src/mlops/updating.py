@@ -18,7 +18,7 @@ from mlops.errors import MlopsError
 from mlops.git import changed_files, git, is_work_tree, unmerged_files, untracked_files
 from mlops.ownership import is_user_owned, user_owned_patterns
 from mlops.template_link import CRUFT_FILE, TemplateLink, parse_link, read_link
-from mlops.template_render import clone_template, render, seed_blobs, template_paths_changed
+from mlops.template_render import clone_template, render, seed_blobs, template_changes
 
 FINISH = "then run `make update` again to finish (setup, config migrations, check)"
 
@@ -31,7 +31,7 @@ class UpdateOutcome:
     before: TemplateLink
     after: TemplateLink
     changed: list[str] = field(default_factory=list)
-    owned_changes: list[str] = field(default_factory=list)
+    owned_changes: dict[str, str] = field(default_factory=dict)  # path -> the template's diff of it
     resumed: bool = False
 
     @property
@@ -72,13 +72,13 @@ def update(root: Path, checkout: str | None = None) -> UpdateOutcome:
                          resumed=resumed)
 
 
-def _owned_changes(root: Path, clone: Path, before: TemplateLink, after: TemplateLink) -> list[str]:
-    """The files the data scientist owns whose template version changed between the two commits."""
+def _owned_changes(root: Path, clone: Path, before: TemplateLink, after: TemplateLink) -> dict[str, str]:
+    """The template's diff of each file the data scientist owns, between the two template commits."""
     if before.commit == after.commit:
-        return []
+        return {}
     patterns = user_owned_patterns(root, after)
-    return [path for path in template_paths_changed(clone, before.commit, after.commit, after)
-            if is_user_owned(path, patterns)]
+    return {path: diff for path, diff in template_changes(clone, before.commit, after.commit, after).items()
+            if is_user_owned(path, patterns)}
 
 
 def _committed_link(root: Path) -> TemplateLink | None:

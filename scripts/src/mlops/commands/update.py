@@ -24,10 +24,19 @@ def run(args) -> int:
           f"({template}); {len(outcome.changed)} file(s) changed:")
     for path in outcome.changed:
         print(f"  {path}")
-    for path in outcome.owned_changes:
-        print(f"note: the template also changed its own {path}, which is yours, so it was left as it is; "
-              f"see the change with `git diff {outcome.before.short_commit} {outcome.after.short_commit}` "
-              f"in a clone of {template}")
+    for path, diff in outcome.owned_changes.items():
+        print(f"note: the template changed its own version of {path}, which is yours, so the update left it "
+              "alone; if you want its change, here it is (the template's source):")
+        print(_indented(diff))
     print("update: `make update` goes on with `make setup` (the new toolkit), `mlops migrate` and `make check`; "
           "then review `git diff HEAD` and commit")
     return 0
+
+
+def _indented(diff: str, limit: int = 40) -> str:
+    """The first ``limit`` lines of ``diff``, indented, saying how many more there are."""
+    lines = [line for line in diff.splitlines() if not line.startswith(("diff --git", "index "))]
+    shown = [f"    {line}" for line in lines[:limit]]
+    if len(lines) > limit:
+        shown.append(f"    ... ({len(lines) - limit} more lines)")
+    return "\n".join(shown)
