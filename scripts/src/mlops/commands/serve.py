@@ -26,6 +26,7 @@ def run(args) -> int:
     """Build or reuse the adapter's environment, then replace this process with the server."""
     from mlops.errors import UsageError
     from mlops.project import load_project
+    from mlops.server_process import port_is_free
     from mlops.serving import ADAPTERS, exec_server, plan_launch, resolve_model, serving_python
 
     adapter = ADAPTERS[args.adapter]
@@ -33,10 +34,14 @@ def run(args) -> int:
         raise UsageError("--reload works with --adapter app only: azmlinfsrv has no reload")
     if adapter.all_interfaces and args.host != "127.0.0.1":
         raise UsageError("--host does not apply to --adapter score: azmlinfsrv always listens on 0.0.0.0")
+    port = args.port or (8000 if adapter.name == "app" else 5001)
+    bind_host = "0.0.0.0" if adapter.all_interfaces else args.host
+    if not port_is_free(port, bind_host):
+        raise UsageError(f"port {port} is in use on {bind_host} (another server?): "
+                         f"choose another with `mlops serve --port {port + 1}`")
     project = load_project(args.project_dir)
     model = resolve_model(project, args.model)
     python = serving_python(project, adapter)
-    port = args.port or (8000 if adapter.name == "app" else 5001)
     launch = plan_launch(project, adapter, python, host=args.host, port=port, model=model, reload=args.reload)
     print(f"Serving {model} with the {adapter.title} at {launch.base_url}{adapter.predict_path}"
           + (f" (docs: {launch.base_url}/docs)" if adapter.name == "app" else " (listening on all interfaces)"))
