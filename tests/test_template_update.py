@@ -134,6 +134,14 @@ def test_make_update_takes_v2_keeps_every_user_edit_and_passes_make_check(tmp_pa
     # the update is left for review: nothing was committed
     assert json.loads(run(["git", "show", "HEAD:.cruft.json"], repo).stdout)["commit"] != v2
 
+    # without the migration, the new toolkit's validate (the PR check) says which field and what to run
+    run(["git", "checkout", "HEAD", "--", "iris-classifier.yml"], repo)
+    validate = run([str(repo / ".venv/bin/mlops"), "validate"], repo, check=False)
+    assert validate.returncode == 1
+    assert validate.stdout.splitlines()[0] == (
+        "iris-classifier.yml:37:3: smoke.timeout_seconds: now called smoke.time_limit_seconds (toolkit 0.2.0): "
+        "run `mlops migrate` to rename it, keeping its value and comments")
+
 
 # --- conflicts: one clear message, never a .rej surprise --------------------------------------------
 
