@@ -180,6 +180,7 @@ def test_a_user_edit_to_a_template_owned_file_is_one_clear_conflict_message(v1_r
     finished = mlops("update", cwd=repo, check=True)
     v1 = run(["git", "rev-parse", "HEAD~1"], template).stdout.strip()
     assert f"update: was updated from template commit {v1[:7]} to {v2[:7]}" in finished.stdout
+    assert "note: the template changed its own version of iris-classifier.yml, which is yours" in finished.stdout
     assert json.loads((repo / ".cruft.json").read_text())["commit"] == v2
     assert "help:  ## what you can run here" in (repo / "Makefile").read_text()
 

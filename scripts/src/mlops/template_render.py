@@ -65,11 +65,11 @@ def seed_blobs(root: Path, rendered: Path) -> int:
 
 def template_changes(clone: Path, old: str, new: str, link: TemplateLink) -> dict[str, str]:
     """The template's own diff between commits ``old`` and ``new``, per repo path (names rendered)."""
-    base = (clone / (link.directory or "")).resolve()
-    project = next((path for path in base.iterdir() if path.is_dir() and "{{" in path.name), None)
-    if project is None:
+    base = f"{link.directory.strip('/')}/" if link.directory else ""
+    tree = git(clone, "ls-tree", "-d", "--name-only", new, *([base] if base else [])).stdout.splitlines()
+    prefix = next((name for name in tree if "{{" in name), None)
+    if prefix is None:
         return {}
-    prefix = project.relative_to(clone.resolve()).as_posix()
     listed = git(clone, "diff", "--name-only", "--no-renames", old, new, "--", prefix).stdout.splitlines()
     return {_render_name(name[len(prefix) + 1:], link.answers):
             git(clone, "diff", "--no-color", "--no-renames", old, new, "--", name).stdout for name in sorted(listed)}
