@@ -10,8 +10,8 @@ import yaml
 from azure.ai.ml.entities import Model
 from fake_workspace import FakeMLClient, Workspace
 
-from mlops.azureml.plan import Plan, write_plan
 from mlops.azureml.provenance import Provenance
+from mlops.azureml.release_plan import ReleasePlan, write_plan
 from mlops.azureml.retry import RetryPolicy
 from mlops.project import load_project
 
@@ -33,7 +33,7 @@ def edit_json(path: Path, change) -> None:
     path.write_text(json.dumps(data, indent=2))
 
 
-def make_plan(repo: Path, commit: str = COMMIT, env: dict | None = None, pull_request: str = "7") -> Plan:
+def make_plan(repo: Path, commit: str = COMMIT, env: dict | None = None, pull_request: str = "7") -> ReleasePlan:
     """The plan of ``repo`` for ``commit``, written to a folder of its own."""
     project = load_project(repo)
     directory = repo / "build" / f"azureml-{commit[:7]}"

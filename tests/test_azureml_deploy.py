@@ -24,8 +24,9 @@ from fake_workspace import (
 )
 
 from conftest import bake
-from mlops.azureml.deployment import DeploymentFailed, deploy, prepare_release
+from mlops.azureml.deployment import DeploymentFailed, prepare_release, roll_out
 from mlops.azureml.names import suggest_endpoint_name
+from mlops.commands import _azure
 from mlops.errors import MlopsError
 
 ENDPOINT = "iris-classifier-svc"
@@ -46,7 +47,7 @@ def release(repo, ws: Workspace, commit: str):
 
 
 def run_deploy(repo, ws: Workspace, commit: str, lines: list | None = None):
-    return deploy(FakeMLClient(ws), release(repo, ws, commit), FAST,
+    return roll_out(FakeMLClient(ws), release(repo, ws, commit), FAST,
                   log=(lines.append if lines is not None else lambda line: None), sleep=lambda s: None)
 
 
@@ -174,7 +175,7 @@ def test_endpoint_name_taken_in_the_region_suggests_a_free_one(repo):
     edit = release(repo, ws, COMMIT)
     edit.endpoint.name = expected  # the suggestion is a valid endpoint name Azure accepts
     edit.deployment.endpoint_name = expected
-    assert deploy(FakeMLClient(ws), edit, FAST, log=lambda line: None).traffic == {OLD: 100}
+    assert roll_out(FakeMLClient(ws), edit, FAST, log=lambda line: None).traffic == {OLD: 100}
 
 
 def test_quota_error_names_the_quota_and_leaves_traffic(repo):
@@ -288,7 +289,8 @@ def test_deploy_command_writes_the_step_summary(repo, tmp_path, monkeypatch, cap
         monkeypatch.setenv(name, value)
     ws = live(repo)
     with_model(ws, MODEL, NEXT_COMMIT)
-    assert command.run(argparse.Namespace(project_dir=repo), client=FakeMLClient(ws)) == 0
+    monkeypatch.setattr(_azure, "connect", lambda project: FakeMLClient(ws))
+    assert command.run(argparse.Namespace(project_dir=repo)) == 0
     text = summary.read_text()
     assert f"- Endpoint: `{ENDPOINT}` at https://{ENDPOINT}.westeurope.inference.ml.azure.com/score" in text
     assert f"- New deployment: `{NEW}` serving `azureml:{MODEL}:2`" in text
@@ -297,12 +299,12 @@ def test_deploy_command_writes_the_step_summary(repo, tmp_path, monkeypatch, cap
     with_model(ws, MODEL, COMMIT)
     monkeypatch.setenv("GITHUB_SHA", COMMIT)
     with pytest.raises(DeploymentFailed):
-        command.run(argparse.Namespace(project_dir=repo), client=FakeMLClient(ws))
+        command.run(argparse.Namespace(project_dir=repo))
     assert f"**Failed:** deployment {OLD} failed before taking traffic" in summary.read_text()
     assert ws.traffic(ENDPOINT) == {NEW: 100}
 
 
-def test_plan_against_the_workspace_says_create_change_or_keep(repo, capsys):
+def test_plan_against_the_workspace_says_create_change_or_keep(repo, monkeypatch, capsys):
     from azure.ai.ml.entities import AmlCompute
 
     from mlops.commands import plan as command
@@ -311,7 +313,8 @@ def test_plan_against_the_workspace_says_create_change_or_keep(repo, capsys):
     ws.computes["cpu-cluster"] = AmlCompute(name="cpu-cluster", size="Standard_DS11_v2", min_instances=0,
                                             max_instances=4, idle_time_before_scale_down=120)
     before = ws.mutations
-    assert command.run(argparse.Namespace(project_dir=repo, workspace=True), client=FakeMLClient(ws)) == 0
+    monkeypatch.setattr(_azure, "connect", lambda project: FakeMLClient(ws))
+    assert command.run(argparse.Namespace(project_dir=repo, workspace=True)) == 0
     out = capsys.readouterr().out
     assert ws.mutations == before  # read-only
     assert "-> CHANGE idle_time_before_scale_down (cluster 'cpu-cluster' may scale to 4 nodes" in out

@@ -132,7 +132,7 @@ def test_a_document_the_sdk_refuses_fails_the_plan_with_one_line(tmp_path):
     document = yaml.safe_load(plan.path("deployment.yml").read_text())
     document["instance_count"] = "many"
     plan.path("deployment.yml").write_text(yaml.safe_dump(document))
-    from mlops.azureml.plan import load_entities
+    from mlops.azureml.release_plan import load_entities
     from mlops.errors import MlopsError
     with pytest.raises(MlopsError, match=r"deployment.yml: azure-ai-ml refuses it: .*instance_count"):
         load_entities(plan)
@@ -183,12 +183,13 @@ class StaticCredential:
 
 
 def test_ml_client_uses_the_workspace_coordinates_and_any_credential(tmp_path):
+    from mlops.azure_client import ml_client
     from mlops.config import AzureConfig
     from mlops.errors import MlopsError
 
     repo = bake(tmp_path)
-    client = AzureConfig(repo, environ={"AZURE_SUBSCRIPTION_ID": "1234"}).ml_client(StaticCredential())
+    client = ml_client(AzureConfig(repo, environ={"AZURE_SUBSCRIPTION_ID": "1234"}), StaticCredential())
     assert (client.subscription_id, client.resource_group_name, client.workspace_name) == (
         "1234", "rg-iris-classifier", "mlw-iris-classifier")
     with pytest.raises(MlopsError, match="subscription_id is not set: set AZURE_SUBSCRIPTION_ID"):
-        AzureConfig(repo, environ={}).ml_client(StaticCredential())
+        ml_client(AzureConfig(repo, environ={}), StaticCredential())

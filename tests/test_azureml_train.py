@@ -10,7 +10,8 @@ from azure_fixtures import CI_ENV, COMMIT, FAST, make_plan
 from fake_workspace import Crash, FakeMLClient, Workspace, http_error
 
 from conftest import bake
-from mlops.azureml.training import JobFailed, train
+from mlops.azureml.training import JobFailed, run_training_job
+from mlops.commands import _azure
 from mlops.errors import MlopsError
 
 HAPPY_CALLS = [
@@ -27,7 +28,7 @@ def repo(tmp_path_factory):
 
 def test_fresh_workspace_gets_compute_environment_data_job_and_a_tagged_model(repo):
     client = FakeMLClient()
-    result = train(client, make_plan(repo), FAST, log=lambda line: None)
+    result = run_training_job(client, make_plan(repo), FAST, log=lambda line: None)
     ws = client.workspace
     assert ws.calls == HAPPY_CALLS
     assert ws.computes["cpu-cluster"].max_instances == 1
@@ -43,9 +44,10 @@ def test_fresh_workspace_gets_compute_environment_data_job_and_a_tagged_model(re
 
 def test_unchanged_spec_reuses_the_environment_and_existing_data(repo):
     client = FakeMLClient()
-    train(client, make_plan(repo), FAST, log=lambda line: None)
+    run_training_job(client, make_plan(repo), FAST, log=lambda line: None)
     client.workspace.calls.clear()
-    train(client, make_plan(repo, env={"GITHUB_RUN_ID": "4243", "GITHUB_RUN_ATTEMPT": "1"}), FAST, log=lambda _: None)
+    rerun = make_plan(repo, env={"GITHUB_RUN_ID": "4243", "GITHUB_RUN_ATTEMPT": "1"})
+    run_training_job(client, rerun, FAST, log=lambda _: None)
     assert "environments.create_or_update" not in client.workspace.calls
     assert "data.create_or_update" not in client.workspace.calls
     assert sorted(client.workspace.models) == [("iris-classifier-model", "1"), ("iris-classifier-model", "2")]
@@ -57,7 +59,7 @@ def test_a_bigger_existing_cluster_is_never_shrunk_and_the_log_says_so(repo):
                                                           min_instances=0, max_instances=8,
                                                           idle_time_before_scale_down=600)
     lines = []
-    train(client, make_plan(repo), FAST, log=lines.append)
+    run_training_job(client, make_plan(repo), FAST, log=lines.append)
     assert client.workspace.computes["cpu-cluster"].max_instances == 8
     assert "compute.begin_create_or_update" not in client.workspace.calls
     assert any("never shrinks a cluster" in line and "8 nodes" in line for line in lines)
@@ -68,7 +70,7 @@ def test_a_smaller_existing_cluster_grows_to_the_config(repo):
     client.workspace.computes["cpu-cluster"] = AmlCompute(name="cpu-cluster", size="Standard_DS11_v2",
                                                           min_instances=0, max_instances=0,
                                                           idle_time_before_scale_down=600)
-    train(client, make_plan(repo), FAST, log=lambda line: None)
+    run_training_job(client, make_plan(repo), FAST, log=lambda line: None)
     assert client.workspace.computes["cpu-cluster"].max_instances == 1
 
 
@@ -76,7 +78,7 @@ def test_failed_job_reports_status_reason_log_tail_and_link_and_registers_nothin
     client = FakeMLClient()
     client.workspace.job_failure = "could not convert string to float: 'setosa'"
     with pytest.raises(JobFailed) as caught:
-        train(client, make_plan(repo), FAST, log=lambda line: None)
+        run_training_job(client, make_plan(repo), FAST, log=lambda line: None)
     failure = caught.value
     assert failure.status == "Failed"
     assert failure.reason == "could not convert string to float: 'setosa'"
@@ -93,7 +95,7 @@ def test_quota_error_names_the_quota(repo):
                               "standardDSv2Family Cores quota. Current usage/limit: 10/10. Additional needed: 2"))
     with pytest.raises(MlopsError, match=r"not enough quota: standardDSv2Family in westeurope "
                                          r"\(in use 10 of 10 vCPUs, 2 more needed\)"):
-        train(client, make_plan(repo), FAST, log=lambda line: None)
+        run_training_job(client, make_plan(repo), FAST, log=lambda line: None)
 
 
 def test_transient_429_and_503_are_retried(repo):
@@ -102,7 +104,7 @@ def test_transient_429_and_503_are_retried(repo):
         client.workspace.transient[operation] = [429, 503]
     slept = []
     policy = FAST.__class__(attempts=4, base_seconds=0.001, sleep=slept.append)
-    result = train(client, make_plan(repo), policy, log=lambda line: None)
+    result = run_training_job(client, make_plan(repo), policy, log=lambda line: None)
     assert result.model_version == "1" and len(client.workspace.jobs) == 1
     assert len(slept) == 8 and slept[:2] == [0.001, 0.002]
 
@@ -111,7 +113,7 @@ def test_persistent_throttling_gives_up_after_the_attempts(repo):
     client = FakeMLClient()
     client.workspace.transient["jobs.create_or_update"] = [429] * 10
     with pytest.raises(Exception, match="TooManyRequests"):
-        train(client, make_plan(repo), FAST, log=lambda line: None)
+        run_training_job(client, make_plan(repo), FAST, log=lambda line: None)
     assert client.workspace.jobs == {}
 
 
@@ -120,8 +122,8 @@ def test_rerun_after_a_crash_at_any_point_converges(repo, crash_after):
     ws = Workspace()
     ws.crash_after = crash_after
     with pytest.raises(Crash):
-        train(FakeMLClient(ws), make_plan(repo), FAST, log=lambda line: None)
-    result = train(FakeMLClient(ws), make_plan(repo), FAST, log=lambda line: None)
+        run_training_job(FakeMLClient(ws), make_plan(repo), FAST, log=lambda line: None)
+    result = run_training_job(FakeMLClient(ws), make_plan(repo), FAST, log=lambda line: None)
     assert list(ws.jobs) == ["iris-classifier-4242-1"]
     assert list(ws.models) == [("iris-classifier-model", "1")]
     assert result.model_version == "1"
@@ -136,12 +138,14 @@ def test_train_command_prints_the_failure_and_writes_the_step_summary(repo, tmp_
     args = argparse.Namespace(project_dir=repo)
     failing = FakeMLClient()
     failing.workspace.job_failure = "out of memory"
+    monkeypatch.setattr(_azure, "connect", lambda project: failing)
     with pytest.raises(JobFailed):
-        command.run(args, client=failing)
+        command.run(args)
     out = capsys.readouterr().out
     assert "status: Failed" in out and "reason: out of memory" in out and "ValueError: out of memory" in out
     assert "studio: https://ml.azure.com/runs/iris-classifier-4242-1" in out
-    assert command.run(args, client=FakeMLClient()) == 0
+    monkeypatch.setattr(_azure, "connect", lambda project: FakeMLClient())
+    assert command.run(args) == 0
     text = summary.read_text()
     assert "**Failed:** training job iris-classifier-4242-1 ended Failed: out of memory" in text
     assert "[iris-classifier-4242-1](https://ml.azure.com/runs/iris-classifier-4242-1)" in text

@@ -9,6 +9,7 @@ import warnings
 import pytest
 from identity_fakes import loopback_only
 
+from mlops.azure_client import ml_client
 from mlops.config import AzureConfig, EnvConfig, EnvFileNotFound, OverrideWarning
 from mlops.errors import MlopsError
 
@@ -149,7 +150,7 @@ def test_azure_config_builds_an_ml_client_without_a_network_call(tmp_path):
     assert loopback_only
     write(tmp_path / "azure-config.json", '{"resource_group": "rg", "workspace_name": "ws"}')
     config = AzureConfig(tmp_path, environ={"AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000"})
-    client = config.ml_client(credential=object())
+    client = ml_client(config, credential=object())
     assert (client.subscription_id, client.resource_group_name, client.workspace_name) == (
         "00000000-0000-0000-0000-000000000000", "rg", "ws")
 

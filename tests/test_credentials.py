@@ -29,6 +29,7 @@ from identity_fakes import (
     self_signed_certificate,
 )
 
+from mlops.azure_client import login
 from mlops.config import AzureConfig
 from mlops.credentials import LoginError, get_credential
 
@@ -220,7 +221,7 @@ def test_service_principal_from_dotenv_runs_msal_discovery_and_exchange(tmp_path
     folder = write_env(tmp_path, f"AZURE_CLIENT_ID={CLIENT}\nAZURE_TENANT_ID={TENANT}\n"
                                  "AZURE_CLIENT_SECRET=the-real-secret\n")
     config = AzureConfig(folder, environ={"AZURE_AUTHORITY_HOST": entra_id.authority})
-    credential = config.credential()
+    credential = login(config)
     assert isinstance(credential, ClientSecretCredential)
 
     assert credential.get_token(SCOPE).token == entra_id.issued[0]
@@ -236,7 +237,7 @@ def test_a_wrong_dotenv_secret_is_explained_without_the_secret(tmp_path, entra):
     entra_id = entra(app={"client_secret": "the-real-secret"})
     folder = write_env(tmp_path, f"AZURE_CLIENT_ID={CLIENT}\nAZURE_TENANT_ID={TENANT}\n"
                                  "AZURE_CLIENT_SECRET=a-wrong-secret\n")
-    credential = AzureConfig(folder, environ={"AZURE_AUTHORITY_HOST": entra_id.authority}).credential()
+    credential = login(AzureConfig(folder, environ={"AZURE_AUTHORITY_HOST": entra_id.authority}))
     with pytest.raises(LoginError) as failure:
         credential.get_token(SCOPE)
     message = str(failure.value)
@@ -247,7 +248,7 @@ def test_a_wrong_dotenv_secret_is_explained_without_the_secret(tmp_path, entra):
 def test_a_dotenv_secret_without_tenant_names_the_missing_key(tmp_path):
     folder = write_env(tmp_path, f"AZURE_CLIENT_ID={CLIENT}\nAZURE_CLIENT_SECRET=x-secret-x\n")
     with pytest.raises(LoginError, match=r"no AZURE_TENANT_ID: add it to .env") as failure:
-        AzureConfig(folder, environ={}).credential()
+        login(AzureConfig(folder, environ={}))
     assert "x-secret-x" not in str(failure.value)
 
 

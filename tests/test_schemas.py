@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import json
 
 import pytest
@@ -59,3 +61,68 @@ def test_every_example_is_valid_for_its_field(path):
         for example in sub.get("examples", []):
             errors = list(root.evolve(schema=sub).iter_errors(example))
             assert not errors, f"{path.name}: {name} example {example!r}: {errors[0].message}"
+
+
+def model_defaults(kind: type) -> dict:
+    """Each field of a settings dataclass with its default, as JSON would spell it (tuples as lists)."""
+    found = {}
+    for field in dataclasses.fields(kind):
+        if field.default is not dataclasses.MISSING:
+            value = field.default
+        elif field.default_factory is not dataclasses.MISSING:
+            value = field.default_factory()
+        else:
+            value = REQUIRED
+        found[field.name] = list(value) if isinstance(value, tuple) else value
+    return found
+
+
+REQUIRED = object()
+
+
+def settings_classes():
+    """Each schema (or part of one) and the dataclass of mlops.project that holds its settings."""
+    from mlops import project
+
+    experiment = json.loads((TEMPLATE / "schemas" / "experiment.schema.json").read_text())
+    sections = experiment["properties"]
+    return [
+        ("azure-config", json.loads((TEMPLATE / "schemas" / "azure-config.schema.json").read_text()),
+         project.AzureSettings),
+        ("azure-compute-config", json.loads((TEMPLATE / "schemas" / "azure-compute-config.schema.json").read_text()),
+         project.ComputeSettings),
+        ("experiment", experiment, project.ExperimentSettings),
+        ("experiment train", sections["train"], project.TrainSettings),
+        ("experiment smoke", sections["smoke"], project.SmokeSettings),
+        ("experiment serve", sections["serve"], project.ServeSettings),
+        ("experiment deploy", sections["deploy"], project.DeploySettings),
+        ("experiment inputs.*", sections["inputs"]["additionalProperties"], project.Input),
+    ]
+
+
+@pytest.mark.parametrize(("name", "schema", "kind"), [pytest.param(*case, id=case[0]) for case in settings_classes()])
+def test_the_schemas_defaults_are_the_project_models(name, schema, kind):
+    defaults = model_defaults(kind)
+    declared = {key: sub for key, sub in schema["properties"].items() if key != "$schema"}
+    assert set(declared) == set(defaults) - {"name" if kind.__name__ == "Input" else ""}, name
+    for key, sub in declared.items():
+        model = defaults[key]
+        if "default" in sub:
+            assert model == sub["default"], f"{name}.{key}: schema default {sub['default']!r}, model {model!r}"
+        elif model is REQUIRED:
+            assert key in schema.get("required", []), f"{name}.{key}: the model requires it, the schema does not"
+        else:  # no schema default: the model's is "not set" (None) or a whole section of defaults
+            assert model is None or dataclasses.is_dataclass(model), f"{name}.{key}: model default {model!r}"
+
+
+def test_the_shipped_scoring_contract_falls_back_to_the_models_limits():
+    # serving/contract.py ships to Azure without the toolkit, so it keeps its own fallback limits; the
+    # toolkit always passes the configured ones (PREDICT_MAX_ROWS, PREDICT_MAX_BODY_BYTES). Same numbers.
+    from mlops.project import ServeSettings
+    from mlops.serving import LIMIT_VARIABLES
+
+    source = (TEMPLATE / "{{cookiecutter.experiment}}" / "serving" / "contract.py").read_text()
+    fallbacks = {node.args[0].value: node.args[1].value for node in ast.walk(ast.parse(source))
+                 if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_limit"}
+    assert {name: fallbacks[variable] for name, variable in LIMIT_VARIABLES.items()} == \
+        dataclasses.asdict(ServeSettings())

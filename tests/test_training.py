@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from conftest import PNG_MAGIC, bake, mlflow_runs, mlops, run
-from mlops.runtime_env import ensure_environment
+from mlops.runtime_env import ensure_venv
 from mlops.runtime_spec import load_runtime_spec
 
 # A base train.py as the reference document describes it: only the three author sections, data read
@@ -78,7 +78,7 @@ def test_inside_an_azure_ml_job_the_script_logs_to_the_run_the_service_opened(tm
     """Azure ML sets MLFLOW_TRACKING_URI and MLFLOW_RUN_ID; a file store stands in for the workspace here."""
     repo = bake(tmp_path)
     spec = load_runtime_spec(repo / "environment/environment.yml", "environment/environment.yml")
-    python = str(ensure_environment(spec, log=lambda *_: None))
+    python = str(ensure_venv(spec, log=lambda *_: None))
     workspace = (tmp_path / "workspace").as_uri()
     opened = run([python, "-c", (
         "import os, mlflow; os.environ['MLFLOW_ALLOW_FILE_STORE'] = 'true'; mlflow.set_tracking_uri(os.sys.argv[1]); "

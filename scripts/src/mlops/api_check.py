@@ -74,7 +74,7 @@ def build_cases(sample: dict[str, Any], items: str, limits: dict[str, int]) -> l
     return cases
 
 
-def check(client: httpx.Client, url: str, case: Case, items_sent: int) -> Outcome:
+def check_answer(client: httpx.Client, url: str, case: Case, items_sent: int) -> Outcome:
     """Send ``case`` to ``url`` and judge the answer."""
     try:
         answer = client.post(url, content=case.body, headers={"Content-Type": "application/json"})
@@ -103,4 +103,4 @@ def check(client: httpx.Client, url: str, case: Case, items_sent: int) -> Outcom
 def run_checks(client: httpx.Client, url: str, sample: dict[str, Any], items: str,
                limits: dict[str, int]) -> list[Outcome]:
     """Send every case to ``url`` in order and return the outcomes."""
-    return [check(client, url, case, len(sample[items])) for case in build_cases(sample, items, limits)]
+    return [check_answer(client, url, case, len(sample[items])) for case in build_cases(sample, items, limits)]

@@ -38,7 +38,7 @@ class Step:
 
 
 @dataclass
-class Plan:
+class BootstrapPlan:
     """The steps, plus what the admin should know before running them."""
 
     repo: Repo
@@ -60,12 +60,12 @@ def workspace_scope(subscription: str, resource_group: str, workspace: str) -> s
 
 
 def plan_bootstrap(repo: Repo, subjects: list[str], *, resource_group: str, workspace: str,
-                   subscription: str | None, app_name: str, compute_operator: bool = False) -> Plan:
+                   subscription: str | None, app_name: str, compute_operator: bool = False) -> BootstrapPlan:
     """The steps that make every subject in ``subjects`` log in to the workspace, and nothing more."""
     if len(subjects) > MAX_CREDENTIALS_PER_APP:
         raise MlopsError(f"bootstrap-oidc: {len(subjects)} subjects, but an app holds at most "
                          f"{MAX_CREDENTIALS_PER_APP} federated credentials: use fewer environments or branches")
-    plan = Plan(repo, subjects)
+    plan = BootstrapPlan(repo, subjects)
     add = plan.steps.append
     add(Step("the tenant that will trust GitHub", ["az", "account", "show", "--query", "tenantId",
                                                    "--output", "tsv"], capture="TENANT_ID"))
@@ -120,7 +120,7 @@ def _quote(arg: str) -> str:
     return shlex.quote(arg)
 
 
-def render(plan: Plan, command_line: str) -> str:
+def render(plan: BootstrapPlan, command_line: str) -> str:
     """The plan as a bash script: each command with its reason, runnable as it stands."""
     lines = ["#!/usr/bin/env bash", f"# {command_line}", "# Review, then run as an admin of the tenant and the "
              "repository (or rerun with --apply). Rerunning skips what exists.", "set -euo pipefail", ""]
@@ -141,12 +141,12 @@ def render(plan: Plan, command_line: str) -> str:
 Runner = Callable[[list[str]], str]
 
 
-def run_cli(argv: list[str]) -> str:
+def run_step(argv: list[str]) -> str:
     """Run one step's ``az`` or ``gh`` command; a failure says a rerun resumes."""
     return oidc.run_cli(argv, "bootstrap-oidc", ": fix it and rerun; steps already done are skipped")
 
 
-def apply(plan: Plan, runner: Runner = run_cli, echo: Callable[[str], None] = print) -> dict[str, str]:
+def apply(plan: BootstrapPlan, runner: Runner = run_step, echo: Callable[[str], None] = print) -> dict[str, str]:
     """Run the plan's commands in order, skipping what exists; return the variables it learned."""
     variables: dict[str, str] = {}
     for step in plan.steps:

@@ -2,7 +2,8 @@
 
 ``EnvConfig`` reads ``.env`` files with python-dotenv plus the process environment's variables that
 carry a prefix (``MLOPS_`` here, ``RSI_`` in the original), and strips the prefix. ``AzureConfig`` adds
-the ``azure*config.json`` files of a folder and gives the workspace coordinates and an ``MLClient``.
+the ``azure*config.json`` files of a folder and gives the workspace coordinates (``mlops.azure_client``
+turns them into an ``MLClient``).
 Both are read-only mappings whose ``repr`` and ``str`` show keys and where they came from, never a
 value, and whose errors and warnings name keys only: a .env holds secrets.
 """
@@ -14,7 +15,6 @@ import os
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from mlops.errors import MlopsError
 
@@ -250,17 +250,10 @@ class AzureConfig(SecretValues):
         return {"subscription_id": self.subscription_id, "resource_group_name": self.resource_group,
                 "workspace_name": self.workspace_name}
 
-    def credential(self) -> Any:
-        """The credential :func:`mlops.credentials.get_credential` chooses, with this config's .env."""
-        from mlops.credentials import get_credential
-
-        return get_credential(self._environ, settings=self)
-
-    def ml_client(self, credential: Any = None) -> Any:
-        """An ``MLClient`` for the workspace; constructing it makes no network call."""
-        from azure.ai.ml import MLClient
-
-        return MLClient(credential if credential is not None else self.credential(), **self.workspace)
+    @property
+    def environ(self) -> Mapping[str, str]:
+        """The process environment this config read (the one a login should read too)."""
+        return self._environ
 
     def __repr__(self) -> str:
         return (f"AzureConfig(folder={str(self.folder)!r}, json_files={[f.name for f in self.json_files]}, "

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mlops.errors import MlopsError
 from mlops.git import git
-from mlops.summary import table_cell
+from mlops.step_summary import table_cell
 from mlops.template_link import TemplateLink, read_link
 
 UPDATE_HOW = ("on a new branch run `make update` (cruft update, config migrations, `make check`), review "

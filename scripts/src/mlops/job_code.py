@@ -22,11 +22,11 @@ def stage_job_code(project: Project, destination: Path, log=print) -> Path:
 
     ``log`` receives the assembler's warnings (unknown section markers).
     """
-    script = project.experiment["train"]["script"]
-    assembly = assemble_file(project.path(script), get_framework(project.experiment["framework"]), script)
+    script = project.experiment.train.script
+    assembly = assemble_file(project.path(script), get_framework(project.experiment.framework), script)
     for warning in assembly.warnings:
         log(str(warning))
-    stage_files(project.root, [script, *project.experiment.get("local", [])], destination)
+    stage_files(project.root, [script, *project.experiment.local], destination)
     (destination / script).write_text(assembly.text, encoding="utf-8")
     return destination / script
 

@@ -14,10 +14,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlops.documents import DocumentError, load_document
 from mlops.errors import MlopsError
+from mlops.layout import AZURE_CONFIG, COMPUTE_CONFIG, find_experiment_file
 from mlops.migrations import Migration, apply, pending_migrations
-from mlops.project import AZURE_CONFIG, COMPUTE_CONFIG, find_experiment_file
+from mlops.positioned import DocumentError, load_document
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def migrate_project(root: Path, table: tuple[Migration, ...] | None = None) -> l
         try:
             plain = load_document(path).data
         except DocumentError as error:
-            raise MlopsError(f"{path.name}:{error.line}:{error.col}: {error.message} (fix it, then migrate)") from None
+            raise MlopsError(f"{error.finding(path.name)} (fix it, then migrate)") from None
         todo = pending_migrations(config, plain, table)
         if not todo:
             continue

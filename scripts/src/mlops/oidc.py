@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops.documents import Document, DocumentError, load_document
 from mlops.errors import MlopsError
+from mlops.positioned import Document, DocumentError, load_document
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 AUDIENCE = "api://AzureADTokenExchange"
@@ -126,7 +126,7 @@ def read_workflows(root: Path) -> list[Workflow]:
         try:
             document = load_document(path)
         except DocumentError as error:
-            raise MlopsError(f"{relative}:{error.line}:{error.col}: {error.message}") from None
+            raise MlopsError(findings=[error.finding(relative)]) from None
         workflows.append(Workflow(path, relative, document, path.read_text("utf-8")))
     return workflows
 

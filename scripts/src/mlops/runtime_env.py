@@ -46,7 +46,7 @@ def python_path(env_dir: Path) -> Path:
     return env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def ensure_environment(spec: RuntimeSpec, *, kind: str = "runtime", extra: tuple[str, ...] = (),
+def ensure_venv(spec: RuntimeSpec, *, kind: str = "runtime", extra: tuple[str, ...] = (),
                        log=print) -> Path:
     """Return the interpreter of the cached environment for ``spec`` + ``extra``, building it if missing."""
     envs = cache_root() / "envs"

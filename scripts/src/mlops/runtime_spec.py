@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlops.documents import DocumentError, load_document
+from mlops.errors import MlopsError
 from mlops.findings import Finding
+from mlops.positioned import DocumentError, load_document
 
 PYTHON_PIN = re.compile(r"^python\s*=?=\s*(\d+\.\d+)(\.\d+|\.\*)?$")
 
@@ -33,12 +34,11 @@ class RuntimeSpec:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-class SpecError(Exception):
+class SpecError(MlopsError):
     """The spec cannot be used; carries findings that say where and why."""
 
     def __init__(self, findings: list[Finding]):
-        super().__init__("; ".join(str(f) for f in findings))
-        self.findings = findings
+        super().__init__(findings=findings)
 
 
 def load_runtime_spec(path: Path, display: str) -> RuntimeSpec:
@@ -46,7 +46,7 @@ def load_runtime_spec(path: Path, display: str) -> RuntimeSpec:
     try:
         document = load_document(path)
     except DocumentError as error:
-        raise SpecError([Finding(display, error.line, error.col, "", error.message)]) from None
+        raise SpecError([error.finding(display)]) from None
     dependencies = document.data.get("dependencies")
     if not isinstance(dependencies, list):
         line, col = document.position(("dependencies",))

@@ -18,15 +18,13 @@ from typing import Any
 
 from mlops.errors import MlopsError
 from mlops.frameworks import get_framework
+from mlops.layout import SAMPLE_REQUEST, SERVING_DIR
 from mlops.project import Project
-from mlops.runtime_env import ensure_environment
-from mlops.runtime_spec import SpecError, load_runtime_spec
+from mlops.runtime_env import ensure_venv
 from mlops.smoke import isolated_environment
 from mlops.smoke_record import OUTPUTS, require_current_outputs
 
-SERVING_DIR = "serving"
 SCORING_SCRIPT = "score.py"
-SAMPLE_REQUEST = f"{SERVING_DIR}/sample-request.json"
 MODEL_DIRS = "build/azureml-models"
 
 # The server packages, pinned once: added to the runtime spec to build each adapter's environment.
@@ -34,7 +32,6 @@ APP_PACKAGES = ("fastapi==0.165.0", "fastapi-offline==1.7.7", "uvicorn==0.54.0",
                 "uvloop==0.23.0; sys_platform != 'win32'")
 INFERENCE_SERVER_PACKAGES = ("azureml-inference-server-http==1.5.1",)
 
-DEFAULT_LIMITS = {"max_rows": 1000, "max_body_bytes": 1_048_576}
 LIMIT_VARIABLES = {"max_rows": "PREDICT_MAX_ROWS", "max_body_bytes": "PREDICT_MAX_BODY_BYTES"}
 
 
@@ -69,7 +66,8 @@ class Launch:
     env: dict[str, str]
     host: str
     port: int
-    model_dir: Path
+    model: Path  # what is served, as given or found
+    model_dir: Path  # where AZUREML_MODEL_DIR points: ``model`` laid out as in Azure
     limits: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -81,8 +79,8 @@ class Launch:
 
 def serving_limits(project: Project) -> dict[str, int]:
     """The request limits from the experiment file's ``serve:`` section, with defaults for what it omits."""
-    configured = project.experiment.get("serve", {})
-    return {name: int(configured.get(name, default)) for name, default in DEFAULT_LIMITS.items()}
+    serve = project.experiment.serve
+    return {name: int(getattr(serve, name)) for name in LIMIT_VARIABLES}
 
 
 def server_environment(model_dir: Path, limits: dict[str, int]) -> dict[str, str]:
@@ -100,7 +98,7 @@ def resolve_model(project: Project, given: Path | None) -> Path:
             raise MlopsError(f"--model {given}: no such file or folder: pass the model file or the folder holding it")
         return path.resolve()
     require_current_outputs(project)
-    saved = get_framework(project.experiment["framework"]).model_output
+    saved = get_framework(project.experiment.framework).model_output
     if not project.path(saved).exists():
         raise MlopsError(f"{saved} is missing: run `make smoke-train` first, or pass --model PATH")
     return project.path(OUTPUTS)
@@ -118,8 +116,8 @@ def model_directory(project: Project, model: Path, copy_name: str = "local") -> 
     """
     if model.is_dir() and (model / OUTPUTS).is_dir():
         return model
-    framework = get_framework(project.experiment["framework"])
-    target = project.path(f"{MODEL_DIRS}/{project.experiment['model_name']}/{copy_name}")
+    framework = get_framework(project.experiment.framework)
+    target = project.path(f"{MODEL_DIRS}/{project.experiment.model_name}/{copy_name}")
     if target.exists():
         shutil.rmtree(target)
     is_model_itself = model.is_file() or any((model / name).is_file() for name in framework.model_markers)
@@ -134,13 +132,7 @@ def model_directory(project: Project, model: Path, copy_name: str = "local") -> 
 
 def serving_python(project: Project, adapter: Adapter, log=print) -> Path:
     """The interpreter of ``adapter``'s environment: the runtime spec plus the adapter's server, cached."""
-    spec_file = project.experiment["dependencies"]
-    try:
-        spec = load_runtime_spec(project.path(spec_file), spec_file)
-    except SpecError as error:
-        raise MlopsError(str(error.findings[0])) from None
-    return ensure_environment(spec, kind=adapter.env_kind,
-                              extra=adapter.packages, log=log)
+    return ensure_venv(project.spec, kind=adapter.env_kind, extra=adapter.packages, log=log)
 
 
 def plan_launch(project: Project, adapter: Adapter, python: Path, *, host: str, port: int, model: Path,
@@ -164,8 +156,8 @@ def plan_launch(project: Project, adapter: Adapter, python: Path, *, host: str, 
         command = [str(python), "-m", "azureml_inference_server_http.amlserver", "--entry_script", SCORING_SCRIPT,
                    "--model_dir", str(model_dir), "--port", str(port)]
         host = "0.0.0.0"
-    return Launch(adapter=adapter, command=command, cwd=code, env=env, host=host, port=port, model_dir=model_dir,
-                  limits=limits)
+    return Launch(adapter=adapter, command=command, cwd=code, env=env, host=host, port=port, model=model,
+                  model_dir=model_dir, limits=limits)
 
 
 def load_sample_request(project: Project) -> tuple[dict[str, Any], str]:

@@ -24,8 +24,7 @@ from mlops.errors import MlopsError
 from mlops.job_code import stage_job_code
 from mlops.metrics import METRICS_FILE, read_metrics
 from mlops.project import Project
-from mlops.runtime_env import ensure_environment
-from mlops.runtime_spec import SpecError, load_runtime_spec
+from mlops.runtime_env import ensure_venv
 from mlops.smoke_record import OUTPUTS, code_fingerprint, write_record
 
 # import name -> pip package, where they differ
@@ -45,28 +44,6 @@ class SmokeResult:
     metrics: dict[str, Any]
     seconds: float
     plots: list[Path]
-
-
-def training_arguments(args: dict[str, Any]) -> list[str]:
-    """Turn ``{"n_estimators": 5}`` into ``["--n_estimators", "5"]``, in the given order."""
-    rendered: list[str] = []
-    for name, value in args.items():
-        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        rendered += [f"--{name}", text]
-    return rendered
-
-
-def smoke_args(project: Project) -> dict[str, Any]:
-    """The full-run arguments with the smoke overrides merged over them."""
-    return {**project.experiment["train"].get("args", {}), **project.experiment.get("smoke", {}).get("args", {})}
-
-
-def smoke_arguments(project: Project) -> list[str]:
-    """The smoke arguments on the command line, plus each input's local sample."""
-    merged = smoke_args(project)
-    for name, spec in project.experiment.get("inputs", {}).items():
-        merged[name] = str(project.path(spec["sample"]))
-    return training_arguments(merged)
 
 
 def imported_modules(script: Path) -> list[tuple[str, int]]:
@@ -107,7 +84,7 @@ def isolated_environment() -> dict[str, str]:
 def smoke_environment(project: Project) -> dict[str, str]:
     """The isolated environment, with MLflow kept local: the repo's ``mlruns/`` file store, never a service."""
     env = {k: v for k, v in isolated_environment().items() if not k.startswith(("MLFLOW_", "AZUREML_"))}
-    env["MLFLOW_TRACKING_URI"] = (project.root / "mlruns").as_uri()
+    env["MLFLOW_TRACKING_URI"] = project.layout.mlruns.as_uri()
     return env
 
 
@@ -121,16 +98,12 @@ def missing_package_error(module: str, script_name: str, line: int | None, spec_
 
 def run_smoke_training(project: Project, log=print) -> SmokeResult:
     """Stage the job, check its imports, run it with the smoke overrides and collect its outputs."""
-    spec_file = project.experiment["dependencies"]
-    try:
-        spec = load_runtime_spec(project.path(spec_file), spec_file)
-    except SpecError as error:
-        raise MlopsError(str(error.findings[0])) from None
+    spec_file = project.experiment.dependencies
     # What this run rewrites goes first: a run that fails leaves no older model for later checks to pass on.
-    outputs = clear_outputs(project.path(OUTPUTS))
+    outputs = clear_outputs(project.layout.outputs)
     fingerprint = code_fingerprint(project)
-    python = ensure_environment(spec, log=log)
-    script = stage_job_code(project, project.root / "build" / "smoke", log=log)
+    python = ensure_venv(project.spec, log=log)
+    script = stage_job_code(project, project.layout.smoke_dir, log=log)
     check_imports(project, python, script, spec_file)
     seconds = _run_training(project, python, script, spec_file, log)
     _collect_outputs(script.parent / OUTPUTS, outputs)
@@ -142,7 +115,7 @@ def run_smoke_training(project: Project, log=print) -> SmokeResult:
 def check_imports(project: Project, python: Path, script: Path, spec_file: str) -> None:
     """Raise, naming module, line and spec file, for the first module the staged script imports that
     ``python`` lacks: a missing package fails here, in seconds, instead of after training started."""
-    script_name = project.experiment["train"]["script"]
+    script_name = project.experiment.train.script
     code_dir = script.parent
     local = {p.stem for p in code_dir.iterdir()}
     wanted = [m for m in dict(imported_modules(script)) if m not in local and m not in sys.stdlib_module_names]
@@ -154,9 +127,9 @@ def check_imports(project: Project, python: Path, script: Path, spec_file: str) 
 
 def _run_training(project: Project, python: Path, script: Path, spec_file: str, log) -> float:
     """Run the staged script with the smoke arguments; return its seconds or raise with what went wrong."""
-    script_name = project.experiment["train"]["script"]
-    timeout = project.experiment.get("smoke", {}).get("timeout_seconds", 300)
-    command = [str(python), script.name, *smoke_arguments(project)]
+    script_name = project.experiment.train.script
+    timeout = project.experiment.smoke.timeout_seconds
+    command = [str(python), script.name, *project.smoke_arguments]
     log(f"Smoke training: {script_name} {' '.join(command[2:])}")
     started = time.monotonic()
     try:

@@ -28,17 +28,15 @@ RERUN = "run `make smoke-train`"
 
 def code_fingerprint(project: Project) -> str:
     """A hash of what a smoke run trains from; it changes when any of it changes."""
-    from mlops.smoke import smoke_args
-
     experiment = project.experiment
-    arguments = smoke_args(project)
-    script = experiment["train"]["script"]
+    arguments = project.smoke_args
+    script = experiment.train.script
     digest = hashlib.sha256()
-    assembled = assemble_file(project.path(script), get_framework(experiment["framework"]), script).text
-    digest.update(json.dumps({"script": assembled, "arguments": arguments, "framework": experiment["framework"]},
+    assembled = assemble_file(project.path(script), get_framework(experiment.framework), script).text
+    digest.update(json.dumps({"script": assembled, "arguments": arguments, "framework": experiment.framework},
                              sort_keys=True).encode())
-    paths = [experiment["dependencies"], *experiment.get("local", [])]
-    paths += [spec["sample"] for spec in experiment.get("inputs", {}).values()]
+    paths = [experiment.dependencies, *experiment.local]
+    paths += [spec.sample for spec in experiment.inputs.values()]
     for relative in sorted(set(paths)):
         for path in _files(project.path(relative)):
             digest.update(path.relative_to(project.root).as_posix().encode() + b"\0")
@@ -73,7 +71,7 @@ def read_record(outputs: Path) -> dict[str, Any]:
 
 def stale_reason(project: Project) -> str:
     """Why ``outputs/`` cannot be trusted for the current code, or '' when it comes from its last smoke run."""
-    record = read_record(project.path(OUTPUTS))
+    record = read_record(project.layout.outputs)
     if record.get("status") != "succeeded":
         return f"{OUTPUTS}/ holds no successful smoke run (the last one failed or never ran): {RERUN}"
     if record.get("code") != code_fingerprint(project):

@@ -7,7 +7,7 @@ from typing import Any
 from mlops.azureml.retry import RetryPolicy, call, find
 
 
-def ensure_environment(client: Any, environment: Any, policy: RetryPolicy, log=print) -> Any:
+def ensure_environment_asset(client: Any, environment: Any, policy: RetryPolicy, log=print) -> Any:
     """Reuse the environment version of this spec, or create it (Azure builds its image on first use)."""
     return ensure_asset(client.environments, "environment", environment, policy, log,
                         reused="same spec, reused without a rebuild",

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops.azureml import documents as docs
-from mlops.azureml.assets import ensure_environment
-from mlops.azureml.faults import is_name_taken, is_quota_error, message_of, quota_error
+from mlops.azureml.assets import ensure_environment_asset
+from mlops.azureml.faults import QuotaError, is_name_taken, is_quota_error, message_of, quota_error
 from mlops.azureml.names import MAX_DEPLOYMENTS, suggest_endpoint_name
-from mlops.azureml.plan import Plan, load_entities
+from mlops.azureml.release_plan import ReleasePlan, load_entities
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
 from mlops.errors import MlopsError
 
@@ -68,25 +67,25 @@ class Release:
         return self.deployment.name
 
 
-def prepare_release(client: Any, plan: Plan, policy: RetryPolicy, log=print) -> Release:
+def prepare_release(client: Any, plan: ReleasePlan, policy: RetryPolicy, log=print) -> Release:
     """Check the local files, find this commit's model, and load the planned endpoint and deployment."""
     project = plan.project
-    settings = docs.deploy_settings(project)
-    for relative in [settings["scoring_script"], *settings["code"], settings["sample_request"]]:
+    settings = project.experiment.deploy
+    for relative in [settings.scoring_script, *settings.shipped_code, settings.sample_request]:
         if not project.path(relative).exists():
             raise MlopsError(f"{project.experiment_file.name}: deploy: {relative!r} does not exist: "
                              "create it or fix the path under deploy:")
     entities = load_entities(plan)
     deployment = entities["deployment.yml"]
-    model = find_model(client, project.experiment["model_name"], plan.provenance.commit, policy, log)
+    model = find_model(client, project.experiment.model_name, plan.provenance.commit, policy, log)
     deployment.model = f"azureml:{model.name}:{model.version}"
     azure = project.azure
     workspace_id = "/".join(str(part) for part in (getattr(client, "subscription_id", "") or "",
-                                                   azure["resource_group"], azure["workspace_name"]))
+                                                   azure.resource_group, azure.workspace_name))
     return Release(entities["endpoint.yml"], deployment, entities["serving-environment.yml"],
-                   project.path(settings["sample_request"]),
-                   list(settings["rollout"]), int(settings["step_seconds"]), int(settings["timeout_minutes"]) * 60,
-                   workspace_id, azure.get("location", "its region"))
+                   project.path(settings.sample_request),
+                   [dict(step) for step in settings.rollout], settings.step_seconds, settings.timeout_minutes * 60,
+                   workspace_id, azure.location or "its region")
 
 
 def find_model(client: Any, name: str, commit: str, policy: RetryPolicy, log=print) -> Any:
@@ -99,7 +98,7 @@ def find_model(client: Any, name: str, commit: str, policy: RetryPolicy, log=pri
     return max(mine, key=lambda m: int(m.version) if str(m.version).isdigit() else 0)
 
 
-def deploy(client: Any, release: Release, policy: RetryPolicy = DEFAULT_POLICY, log=print,
+def roll_out(client: Any, release: Release, policy: RetryPolicy = DEFAULT_POLICY, log=print,
            sleep: Callable[[float], None] = time.sleep) -> DeployResult:
     """Release ``release.deployment`` behind ``release.endpoint`` blue/green; see the module docstring."""
     name, new = release.endpoint_name, release.new
@@ -113,7 +112,7 @@ def deploy(client: Any, release: Release, policy: RetryPolicy = DEFAULT_POLICY, 
         return _finish(client, release, policy, log)
     baseline = _without(traffic, new)
     log(f"  live traffic now: {_describe(traffic)}")
-    ensure_environment(client, release.environment, policy, log)
+    ensure_environment_asset(client, release.environment, policy, log)
     _make_room(client, release, existing, traffic, endpoint, policy, log)
     if new in existing and _state(existing[new]) in BAD_STATES:
         log(f"  {new} exists from an earlier attempt in state {existing[new].provisioning_state}: replacing it")
@@ -262,7 +261,7 @@ def _roll_back(client: Any, release: Release, baseline: dict[str, int], error: E
         _delete(client, name, new, policy, log)
     except Exception as problem:  # clean-up is best effort; the original error is reported
         problems.append(f"could not delete {new} ({message_of(problem)[:200]}): rerun `mlops deploy` or delete it")
-    if isinstance(error, MlopsError) and "not enough quota" in str(error):
+    if isinstance(error, QuotaError):
         message = str(error)
     else:
         message = f"deployment {new} failed before taking traffic: {reason}"

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mlops.azureml import documents as docs
+from mlops.azureml import release_documents as docs
 from mlops.azureml.compute import compare_compute
-from mlops.azureml.plan import Plan, load_entities
+from mlops.azureml.release_plan import ReleasePlan, load_entities
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
 
 
@@ -27,12 +27,12 @@ class Item:
     command: str = "train"
 
 
-def describe_plan(plan: Plan, state: dict[str, str] | None = None) -> list[Item]:
+def describe_plan(plan: ReleasePlan, state: dict[str, str] | None = None) -> list[Item]:
     """Every planned thing, in the order the commands create them; ``state`` maps a file to an action."""
     project, names, d = plan.project, plan.names, plan.documents
     state = state or {}
     compute, job, deployment = d["compute.yml"], d["job.yml"], d["deployment.yml"]
-    settings = docs.deploy_settings(project)
+    settings = project.experiment.deploy
     items = [Item(
         "training cluster (machines that run the training job)", compute["name"],
         state.get("compute.yml", "create if missing, else keep"),
@@ -43,15 +43,15 @@ def describe_plan(plan: Plan, state: dict[str, str] | None = None) -> list[Item]
         "software environment (Docker image with the Python packages)",
         f"{d['environment.yml']['name']}:{names.environment_version}",
         state.get("environment.yml", "create if missing, else reuse (no rebuild)"),
-        f"{project.experiment['image']} + {project.experiment['dependencies']}; the version is a hash of that "
+        f"{project.experiment.image} + {project.experiment.dependencies}; the version is a hash of that "
         "file, so the image is rebuilt only when the packages change"))
-    for name, spec in project.experiment.get("inputs", {}).items():
+    for name, spec in project.experiment.inputs.items():
         file_name = f"data-{name}.yml"
-        registered = f"; registered from {spec['register_from']} when missing" if file_name in d else ""
+        registered = f"; registered from {spec.register_from} when missing" if file_name in d else ""
         items.append(Item(
-            f"training input --{name} (a data asset: a named, versioned copy of the data in Azure)", spec["azure"],
+            f"training input --{name} (a data asset: a named, versioned copy of the data in Azure)", spec.azure,
             state.get(file_name, "create if missing, else keep" if file_name in d else "read only"),
-            f"the Azure job reads {spec['azure']}, the smoke run reads {spec['sample']}{registered}"))
+            f"the Azure job reads {spec.azure}, the smoke run reads {spec.sample}{registered}"))
     staged = sorted(p.relative_to(plan.path(docs.CODE_DIR)).as_posix()
                     for p in plan.path(docs.CODE_DIR).rglob("*") if p.is_file())
     items.append(Item(
@@ -62,8 +62,8 @@ def describe_plan(plan: Plan, state: dict[str, str] | None = None) -> list[Item]
         "model (the trained files, versioned)", d["model.yml"]["name"], "register a new version",
         "from the job's outputs/ folder, tagged with the git commit, the pull request and the metrics"))
     endpoint = d["endpoint.yml"]
-    target = (f"Kubernetes compute {project.compute.get('deploy_cluster_name')}"
-              if docs.is_kubernetes(project) else "Azure-managed machines")
+    target = (f"Kubernetes compute {project.compute.deploy_cluster_name}"
+              if project.compute.kubernetes else "Azure-managed machines")
     items.append(Item(
         "online endpoint (the service's stable URL)", endpoint["name"],
         state.get("endpoint.yml", "create if missing, else keep"),
@@ -74,16 +74,16 @@ def describe_plan(plan: Plan, state: dict[str, str] | None = None) -> list[Item]
         f"{serving['name']}:{serving['version']}",
         state.get("serving-environment.yml", "create if missing, else reuse"),
         "runs the scoring script in Azure as `mlops serve --adapter score` runs it locally", "deploy"))
-    if docs.is_kubernetes(project):
+    if project.compute.kubernetes:
         size = f"{deployment['instance_count']} x ({deployment['resources']['requests']['cpu']} CPU, " \
                f"{deployment['resources']['requests']['memory']} memory)"
     else:
         size = f"{deployment['instance_count']} x {deployment['instance_type']}"
-    steps = ", ".join(f"{k} {v}%" for step in settings["rollout"] for k, v in step.items())
+    steps = ", ".join(f"{k} {v}%" for step in settings.rollout for k, v in step.items())
     items.append(Item(
         "online deployment (one release behind the endpoint)", deployment["name"],
         state.get("deployment.yml", "create at 0% traffic, then take over"),
-        f"{size}, scoring with {settings['scoring_script']}; answers {settings['sample_request']} before it gets "
+        f"{size}, scoring with {settings.scoring_script}; answers {settings.sample_request} before it gets "
         f"any traffic, then {('goes ' + steps + ', then ') if steps else ''}takes 100%; the previous deployment "
         "is deleted", "deploy"))
     return items
@@ -93,7 +93,7 @@ def _roots(paths: list[str]) -> list[str]:
     return sorted({p.split("/")[0] + ("/" if "/" in p else "") for p in paths})
 
 
-def workspace_state(client: Any, plan: Plan, policy: RetryPolicy = DEFAULT_POLICY, log=print) -> dict[str, str]:
+def workspace_state(client: Any, plan: ReleasePlan, policy: RetryPolicy = DEFAULT_POLICY, log=print) -> dict[str, str]:
     """Compare the plan with the workspace using read-only calls: CREATE, CHANGE (what) or KEEP per file."""
     entities = load_entities(plan)
     state: dict[str, str] = {}

@@ -19,6 +19,10 @@ NAME_TAKEN = re.compile(r"unique (with)?in (a|the) region|already (exists|in use
                         r"EndpointNameConflict", re.IGNORECASE)
 
 
+class QuotaError(MlopsError):
+    """Azure refused for lack of quota; the message names the quota, the region and the way out."""
+
+
 def message_of(error: BaseException) -> str:
     """The service's own message on one line: ``(code) message`` when Azure sent a structured error."""
     odata = getattr(error, "error", None)
@@ -33,7 +37,7 @@ def is_quota_error(error: BaseException) -> bool:
     return bool(QUOTA.search(message_of(error)))
 
 
-def quota_error(error: BaseException, what: str, region: str, size_hint: str) -> MlopsError:
+def quota_error(error: BaseException, what: str, region: str, size_hint: str) -> QuotaError:
     """Name the quota, the region and the numbers when Azure gave them, and the two ways out."""
     text = message_of(error)
     family = FAMILY.search(text)
@@ -42,7 +46,7 @@ def quota_error(error: BaseException, what: str, region: str, size_hint: str) ->
     if usage := USAGE.search(text):
         numbers += f" (in use {usage.group(1)} of {usage.group(2)} vCPUs"
         numbers += f", {needed.group(1)} more needed)" if (needed := NEEDED.search(text)) else ")"
-    return MlopsError(
+    return QuotaError(
         f"{what}: not enough quota: {quota} in {region}{numbers}. Request more under Subscription > "
         f"Usage + quotas, or choose a smaller size or count in azure-compute-config.json "
         f"(deployments reserve about 20% extra for upgrades). Azure said: {text[:300]}")

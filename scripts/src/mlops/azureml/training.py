@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops.azureml.assets import ensure_data, ensure_environment
+from mlops.azureml.assets import ensure_data, ensure_environment_asset
 from mlops.azureml.compute import ensure_compute
-from mlops.azureml.plan import Plan, load_entities
+from mlops.azureml.release_plan import ReleasePlan, load_entities
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
 from mlops.errors import MlopsError
 from mlops.metrics import METRICS_FILE, read_metrics
@@ -46,14 +46,14 @@ class JobFailed(MlopsError):
         self.log_tail, self.studio_url = log_tail, studio_url
 
 
-def train(client: Any, plan: Plan, policy: RetryPolicy = DEFAULT_POLICY, log=print) -> TrainResult:
+def run_training_job(client: Any, plan: ReleasePlan, policy: RetryPolicy = DEFAULT_POLICY, log=print) -> TrainResult:
     """Run the planned job in the workspace of ``client`` and register its model."""
     entities = load_entities(plan)
-    region = plan.project.azure.get("location", "the workspace's region")
+    region = plan.project.azure.location or "the workspace's region"
     log("1/5 training cluster")
     ensure_compute(client, entities["compute.yml"], region, policy, log)
     log("2/5 environment")
-    ensure_environment(client, entities["environment.yml"], policy, log)
+    ensure_environment_asset(client, entities["environment.yml"], policy, log)
     log("3/5 data")
     for file_name in plan.data_files:
         ensure_data(client, entities[file_name], policy, log)

@@ -1,5 +1,9 @@
 """One module per command. Each defines ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``.
 
+Each also has a function (mostly named after the command) with typed arguments that returns data (for example
+``mlops.commands.train.train(project_dir) -> TrainResult``): Python callers and the notebook API use
+it; ``run`` only turns the parsed arguments into that call and prints the result.
+
 Command modules import heavy libraries (azure-ai-ml, fastapi) inside ``run`` so that ``mlops
 validate`` starts in a fraction of a second.
 """

@@ -1,8 +1,9 @@
-"""What the Azure commands share: the project, its plan, and the one place an MLClient is built.
+"""What the Azure commands share: the project, its plan, and the client for its workspace.
 
-The credential is chosen by ``mlops.credentials.get_credential`` (any azure-identity
-TokenCredential: GitHub OIDC in Actions, a service principal, or ``az login``); it is imported here,
-lazily, and nowhere in the Azure logic, which receives the client as a parameter.
+The client is built by :func:`mlops.azure_client.ml_client`, with the credential chooser's choice
+(GitHub OIDC in Actions, a service principal, or ``az login``). The Azure logic never builds one: it
+receives the client as a parameter. Tests replace :func:`connect` to hand the commands a client of
+their own.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import Any
 
 def load_plan(project_dir: Path) -> Any:
     """Validate the project and write its plan to build/azureml/ (offline)."""
-    from mlops.azureml.plan import write_plan
     from mlops.azureml.provenance import read_provenance
+    from mlops.azureml.release_plan import write_plan
     from mlops.project import load_project
 
     project = load_project(project_dir)
@@ -25,8 +26,7 @@ def load_plan(project_dir: Path) -> Any:
 
 def connect(project: Any) -> Any:
     """The MLClient for the project's workspace, logged in with the credential chooser's choice."""
+    from mlops.azure_client import ml_client
     from mlops.config import AzureConfig
 
-    config = AzureConfig(project.root)
-    config.workspace  # noqa: B018 -- a missing subscription fails before any login is attempted
-    return config.ml_client()
+    return ml_client(AzureConfig(project.root))

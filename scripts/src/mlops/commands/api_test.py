@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlops.api_check import Outcome
 
 HELP = "start the FastAPI app and score.py on a free local port, send good and bad requests, check each answer"
 
@@ -16,40 +22,61 @@ def add_arguments(parser) -> None:
                         help="model file or folder to serve (default: the last smoke run's, under outputs/)")
 
 
-def run(args) -> int:
-    """Test each adapter in turn; every server is stopped before the next starts, also on failure."""
+@dataclass(frozen=True)
+class AdapterCheck:
+    """One server's answers to the good and the bad requests."""
+
+    adapter: str
+    outcomes: list[Outcome]
+
+    @property
+    def failed(self) -> int:
+        """How many answers were wrong."""
+        return sum(not outcome.passed for outcome in self.outcomes)
+
+
+def api_test(project_dir: Path, *, adapters: Sequence[str] = ("app", "score"), model: Path | None = None,
+             log: Callable[[str], None] = print) -> list[AdapterCheck]:
+    """Start each adapter's server on a free local port, send it every request, stop it (also on failure)."""
     import httpx
 
     from mlops.api_check import run_checks
-    from mlops.errors import MlopsError
     from mlops.project import load_project
     from mlops.server_process import free_port, running_server
     from mlops.serving import ADAPTERS, load_sample_request, plan_launch, resolve_model, serving_python
 
-    # A stop request (CI cancelling the job, `timeout`) unwinds like Ctrl-C, so each server is still stopped.
-    signal.signal(signal.SIGTERM, _stop_requested)
-    project = load_project(args.project_dir)
-    model = resolve_model(project, args.model)
+    project = load_project(project_dir)
+    served = resolve_model(project, model)
     sample, items = load_sample_request(project)
-    names = ["app", "score"] if args.adapter == "all" else [args.adapter]
-    failed = 0
-    for name in names:
+    checks = []
+    for name in adapters:
         adapter = ADAPTERS[name]
-        python = serving_python(project, adapter)
+        python = serving_python(project, adapter, log=log)
         port = free_port("0.0.0.0" if adapter.all_interfaces else "127.0.0.1")
-        launch = plan_launch(project, adapter, python, host="127.0.0.1", port=port, model=model)
-        log_file = project.path(f"build/api-test/{name}.log")
-        print(f"api-test {name}: the {adapter.title} (log: {log_file.relative_to(project.root)})")
-        with running_server(launch, log_file, log=lambda line: print(f"api-test {line}")) as server:
-            print(f"api-test {name}: ready in {server.ready_seconds:.2f} s")
+        launch = plan_launch(project, adapter, python, host="127.0.0.1", port=port, model=served)
+        log_file = project.layout.api_test_log(name)
+        log(f"api-test {name}: the {adapter.title} (log: {log_file.relative_to(project.root)})")
+        with running_server(launch, log_file, log=lambda line: log(f"api-test {line}")) as server:
+            log(f"api-test {name}: ready in {server.ready_seconds:.2f} s")
             with httpx.Client(timeout=30.0) as client:
                 outcomes = run_checks(client, server.base_url + adapter.predict_path, sample, items, launch.limits)
         for outcome in outcomes:
             mark = "ok  " if outcome.passed else "FAIL"
-            print(f"  {mark} {outcome.status} {outcome.case.name}: {outcome.detail}")
-        bad = sum(not o.passed for o in outcomes)
-        failed += bad
-        print(f"api-test {name}: {len(outcomes) - bad} of {len(outcomes)} answers right; server stopped")
+            log(f"  {mark} {outcome.status} {outcome.case.name}: {outcome.detail}")
+        check = AdapterCheck(name, outcomes)
+        log(f"api-test {name}: {len(outcomes) - check.failed} of {len(outcomes)} answers right; server stopped")
+        checks.append(check)
+    return checks
+
+
+def run(args) -> int:
+    """Test each adapter in turn; every server is stopped before the next starts, also on failure."""
+    from mlops.errors import MlopsError
+
+    # A stop request (CI cancelling the job, `timeout`) unwinds like Ctrl-C, so each server is still stopped.
+    signal.signal(signal.SIGTERM, _stop_requested)
+    adapters = ["app", "score"] if args.adapter == "all" else [args.adapter]
+    failed = sum(check.failed for check in api_test(args.project_dir, adapters=adapters, model=args.model))
     if failed:
         raise MlopsError(f"{failed} answer(s) were wrong (see FAIL above): fix serving/ and run `mlops api-test` again")
     return 0

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlops.bootstrap import BootstrapPlan
 
 HELP = "print (or --apply) the az and gh commands that let this repo's workflows log in to Azure with OIDC"
 
@@ -26,41 +31,52 @@ def add_arguments(parser) -> None:
     mode.add_argument("--apply", dest="apply", action="store_true", help="run the commands now")
 
 
-def run(args) -> int:
-    """Print the script, or run it and say what to check next."""
-    from mlops.bootstrap import apply, plan_bootstrap, render
+def bootstrap_oidc(project_dir: Path, *, repo: str | None = None, org_id: str | None = None,
+                   repo_id: str | None = None, app_name: str | None = None, subscription: str | None = None,
+                   default_branch: str = "main", compute_operator: bool = False) -> BootstrapPlan:
+    """The az and gh commands that let the repo's workflows log in with OIDC (run them with ``bootstrap.apply``)."""
+    from mlops.bootstrap import plan_bootstrap
     from mlops.config import AzureConfig
     from mlops.errors import MlopsError
     from mlops.oidc import login_jobs, parse_repo, read_workflows, repo_from_git
 
-    root = args.project_dir
-    if args.repo:
-        repo = parse_repo(args.repo, args.org_id, args.repo_id)
+    if repo:
+        github = parse_repo(repo, org_id, repo_id)
     else:
-        found = repo_from_git(root)
+        found = repo_from_git(project_dir)
         if found is None:
             raise MlopsError("bootstrap-oidc: which GitHub repository? pass --repo ORG/REPO")
-        repo = parse_repo(found.slug, args.org_id, args.repo_id)
-    config = AzureConfig(root)
-    subjects = list(dict.fromkeys(subject for job in login_jobs(read_workflows(root), repo, args.default_branch)
+        github = parse_repo(found.slug, org_id, repo_id)
+    config = AzureConfig(project_dir)
+    subjects = list(dict.fromkeys(subject for job in login_jobs(read_workflows(project_dir), github, default_branch)
                                   for subject in job.subjects))
     notes = []
     if not subjects:
-        subjects = [repo.environment_subject("production"), repo.branch_subject(args.default_branch)]
+        subjects = [github.environment_subject("production"), github.branch_subject(default_branch)]
         notes.append("no workflow job logs in yet: using the generated workflows' subjects (the deploy job in "
                       "environment production, the train job on main)")
-    plan = plan_bootstrap(repo, subjects, resource_group=config.resource_group, workspace=config.workspace_name,
-                          subscription=args.subscription or config.get("subscription_id"),
-                          app_name=args.app_name or f"github-{repo.owner}-{repo.name}",
-                          compute_operator=args.compute_operator)
+    plan = plan_bootstrap(github, subjects, resource_group=config.resource_group, workspace=config.workspace_name,
+                          subscription=subscription or config.get("subscription_id"),
+                          app_name=app_name or f"github-{github.owner}-{github.name}",
+                          compute_operator=compute_operator)
     plan.notes[:0] = notes
+    return plan
+
+
+def run(args) -> int:
+    """Print the script, or run it and say what to check next."""
+    from mlops.bootstrap import apply, render
+
+    plan = bootstrap_oidc(args.project_dir, repo=args.repo, org_id=args.org_id, repo_id=args.repo_id,
+                          app_name=args.app_name, subscription=args.subscription,
+                          default_branch=args.default_branch, compute_operator=args.compute_operator)
     if not args.apply:
-        print(render(plan, _command_line(args, repo)), end="")
+        print(render(plan, _command_line(args, plan.repo)), end="")
         return 0
     for note in plan.notes:
         print(f"note: {note}")
     variables = apply(plan)
-    print(f"done: app {variables.get('APP_ID')} trusts {len(subjects)} subject(s); the repository has its "
+    print(f"done: app {variables.get('APP_ID')} trusts {len(plan.subjects)} subject(s); the repository has its "
           "three secrets. Check with `mlops doctor`.")
     return 0
 

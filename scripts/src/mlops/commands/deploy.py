@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlops.azureml.deployment import DeployResult
+    from mlops.azureml.release_plan import ReleasePlan
+
 HELP = "deploy this commit's model: new deployment at 0%, smoke test, shift traffic, delete the old one"
 
 
@@ -9,24 +17,37 @@ def add_arguments(parser) -> None:
     """No options: the rollout steps live under ``deploy:`` in the experiment file."""
 
 
-def run(args, client=None) -> int:
+def deploy(project_dir: Path, *, log: Callable[[str], None] = print) -> DeployResult:
+    """Plan the release, log in and deploy it; a failure before the shift leaves traffic as it was."""
+    from mlops.commands import _azure
+
+    plan = _azure.load_plan(project_dir)
+    return release(plan, _azure.connect(plan.project), log=log)
+
+
+def release(plan: ReleasePlan, client: Any, *, log: Callable[[str], None] = print) -> DeployResult:
+    """Deploy ``plan``'s model with ``client`` (an ``MLClient``): prepare the release, then roll it out."""
+    from mlops.azureml.deployment import prepare_release, roll_out
+    from mlops.azureml.retry import RetryPolicy
+
+    policy = RetryPolicy()
+    return roll_out(client, prepare_release(client, plan, policy, log), policy, log)
+
+
+def run(args) -> int:
     """Deploy; any failure before the shift leaves traffic as it was and exits 1."""
     import os
 
-    from mlops.azureml.deployment import deploy, prepare_release
-    from mlops.azureml.retry import RetryPolicy
-    from mlops.azureml.summary import deployment_markdown, failure_markdown
-    from mlops.commands._azure import connect, load_plan
+    from mlops.azureml.release_summary import deployment_markdown, failure_markdown
+    from mlops.commands import _azure
     from mlops.errors import MlopsError
-    from mlops.summary import append_step_summary
+    from mlops.step_summary import append_step_summary
 
-    plan = load_plan(args.project_dir)
+    plan = _azure.load_plan(args.project_dir)
     env = dict(os.environ)
-    client = client or connect(plan.project)
-    policy = RetryPolicy()
+    client = _azure.connect(plan.project)
     try:
-        release = prepare_release(client, plan, policy)
-        result = deploy(client, release, policy)
+        result = release(plan, client)
     except MlopsError as error:
         append_step_summary(failure_markdown("Deployment to Azure ML", str(error)), env)
         raise

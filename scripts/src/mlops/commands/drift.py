@@ -12,7 +12,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     """Print the verdict and the missing commits, write them to the step summary; exit 1 when behind."""
     from mlops.drift import UPDATE_HOW, check_drift, drift_headline, drift_markdown
-    from mlops.summary import append_step_summary
+    from mlops.step_summary import append_step_summary
 
     drift = check_drift(args.project_dir)
     print(f"drift: {drift_headline(drift)}")

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlops.azureml.describe import Item
+    from mlops.azureml.release_plan import ReleasePlan
+
 HELP = "write the Azure ML YAML of the compute, environment, job, model, endpoint and deployment (offline)"
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    """The written plan, each planned thing in words, and whether the workspace was compared."""
+
+    plan: ReleasePlan
+    items: list[Item]
+    compared: bool
 
 
 def add_arguments(parser) -> None:
@@ -11,27 +28,33 @@ def add_arguments(parser) -> None:
                         help="also compare with the Azure ML workspace: say CREATE, CHANGE or KEEP for each item")
 
 
-def run(args, client=None) -> int:
-    """Write build/azureml/, load every file with azure-ai-ml, print the summary."""
+def plan(project_dir: Path, *, workspace: bool = False) -> PlanReport:
+    """Write build/azureml/ and load every file with azure-ai-ml; ``workspace`` also compares (read-only)."""
     from mlops.azureml.describe import describe_plan, workspace_state
-    from mlops.commands._azure import connect, load_plan
+    from mlops.commands import _azure
 
-    plan = load_plan(args.project_dir)
-    state = None
-    if args.workspace:
-        state = workspace_state(client or connect(plan.project), plan)
-    azure = plan.project.azure
-    print(f"Plan for {plan.project.experiment_file.name} in Azure ML workspace {azure['workspace_name']} "
-          f"(resource group {azure['resource_group']}, {azure.get('location', 'region not set')}).")
-    print(f"Wrote {len(plan.documents)} files to {plan.directory}; azure-ai-ml's loaders accept all of them.")
-    print("Offline: nothing in Azure was read or changed." if state is None else
-          "Compared with the workspace (read-only).")
+    written = _azure.load_plan(project_dir)
+    state = workspace_state(_azure.connect(written.project), written) if workspace else None
+    return PlanReport(written, describe_plan(written, state), compared=state is not None)
+
+
+def run(args) -> int:
+    """Write build/azureml/, load every file with azure-ai-ml, print the summary."""
+    report = plan(args.project_dir, workspace=args.workspace)
+    written = report.plan
+    azure = written.project.azure
+    print(f"Plan for {written.project.experiment_file.name} in Azure ML workspace {azure.workspace_name} "
+          f"(resource group {azure.resource_group}, {azure.location or 'region not set'}).")
+    print(f"Wrote {len(written.documents)} files to {written.directory}; azure-ai-ml's loaders accept all of them.")
+    print("Compared with the workspace (read-only)." if report.compared else
+          "Offline: nothing in Azure was read or changed.")
     command = None
-    for number, item in enumerate(describe_plan(plan, state), 1):
+    for number, item in enumerate(report.items, 1):
         if item.command != command:
             command = item.command
             print(f"\n`mlops {command}` would:")
         print(f"\n{number}. {item.what}: {item.name}\n   -> {item.action}\n   {item.detail}")
-    for note in plan.notes:
+    for note in written.notes:
         print(f"\nnote: {note}")
     return 0
+

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlops.serving import Launch
 
 HELP = "serve the model: the FastAPI app under uvicorn, or score.py under azmlinfsrv (--adapter score)"
 
@@ -22,28 +27,40 @@ def add_arguments(parser) -> None:
                         help="model file or folder to serve (default: the last smoke run's, under outputs/)")
 
 
-def run(args) -> int:
-    """Build or reuse the adapter's environment, then replace this process with the server."""
+def prepare_server(project_dir: Path, *, adapter: str = "app", host: str = "127.0.0.1", port: int | None = None,
+                   reload: bool = False, model: Path | None = None,
+                   log: Callable[[str], None] = print) -> Launch:
+    """Build or reuse ``adapter``'s environment and return how to start its server (``mlops.serving.exec_server``
+    runs it in the foreground, ``mlops.server_process.running_server`` in the background)."""
     from mlops.errors import UsageError
     from mlops.project import load_project
     from mlops.server_process import port_is_free
-    from mlops.serving import ADAPTERS, exec_server, plan_launch, resolve_model, serving_python
+    from mlops.serving import ADAPTERS, plan_launch, resolve_model, serving_python
 
-    adapter = ADAPTERS[args.adapter]
-    if args.reload and adapter.name != "app":
+    chosen = ADAPTERS[adapter]
+    if reload and chosen.name != "app":
         raise UsageError("--reload works with --adapter app only: azmlinfsrv has no reload")
-    if adapter.all_interfaces and args.host != "127.0.0.1":
+    if chosen.all_interfaces and host != "127.0.0.1":
         raise UsageError("--host does not apply to --adapter score: azmlinfsrv always listens on 0.0.0.0")
-    port = args.port or (8000 if adapter.name == "app" else 5001)
-    bind_host = "0.0.0.0" if adapter.all_interfaces else args.host
+    port = port or (8000 if chosen.name == "app" else 5001)
+    bind_host = "0.0.0.0" if chosen.all_interfaces else host
     if not port_is_free(port, bind_host):
         raise UsageError(f"port {port} is in use on {bind_host} (another server?): "
                          f"choose another with `mlops serve --port {port + 1}`")
-    project = load_project(args.project_dir)
-    model = resolve_model(project, args.model)
-    python = serving_python(project, adapter)
-    launch = plan_launch(project, adapter, python, host=args.host, port=port, model=model, reload=args.reload)
-    print(f"Serving {model} with the {adapter.title} at {launch.base_url}{adapter.predict_path}"
+    project = load_project(project_dir)
+    served = resolve_model(project, model)
+    python = serving_python(project, chosen, log=log)
+    return plan_launch(project, chosen, python, host=host, port=port, model=served, reload=reload)
+
+
+def run(args) -> int:
+    """Build or reuse the adapter's environment, then replace this process with the server."""
+    from mlops.serving import exec_server
+
+    launch = prepare_server(args.project_dir, adapter=args.adapter, host=args.host, port=args.port,
+                            reload=args.reload, model=args.model)
+    adapter = launch.adapter
+    print(f"Serving {launch.model} with the {adapter.title} at {launch.base_url}{adapter.predict_path}"
           + (f" (docs: {launch.base_url}/docs)" if adapter.name == "app" else " (listening on all interfaces)"))
     exec_server(launch)
     return 0

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlops.azureml.training import TrainResult
+
 HELP = "train in Azure ML: ensure compute, environment and data, run the job, register the model"
 
 
@@ -9,20 +16,27 @@ def add_arguments(parser) -> None:
     """No options: everything comes from the configs and the plan."""
 
 
-def run(args, client=None) -> int:
+def train(project_dir: Path, *, log: Callable[[str], None] = print) -> TrainResult:
+    """Plan the release, log in, run the training job and register its model; raise ``JobFailed`` if it fails."""
+    from mlops.azureml.training import run_training_job
+    from mlops.commands import _azure
+
+    plan = _azure.load_plan(project_dir)
+    log(f"Training {plan.names.job} (plan in {plan.directory})")
+    return run_training_job(_azure.connect(plan.project), plan, log=log)
+
+
+def run(args) -> int:
     """Train; on failure print status, reason, log tail and link, and exit 1."""
     import os
 
-    from mlops.azureml.summary import failure_markdown, training_markdown
-    from mlops.azureml.training import JobFailed, train
-    from mlops.commands._azure import connect, load_plan
-    from mlops.summary import append_step_summary
+    from mlops.azureml.release_summary import failure_markdown, training_markdown
+    from mlops.azureml.training import JobFailed
+    from mlops.step_summary import append_step_summary
 
-    plan = load_plan(args.project_dir)
     env = dict(os.environ)
-    print(f"Training {plan.names.job} (plan in {plan.directory})")
     try:
-        result = train(client or connect(plan.project), plan)
+        result = train(args.project_dir)
     except JobFailed as failure:
         print(f"\nThe training job failed.\n  job:    {failure.job_name}\n  status: {failure.status}\n"
               f"  reason: {failure.reason}\n  studio: {failure.studio_url}")

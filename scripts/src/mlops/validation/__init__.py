@@ -6,12 +6,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mlops.documents import Document, DocumentError, load_document
-from mlops.errors import MlopsError
 from mlops.findings import Finding
+from mlops.layout import (
+    AZURE_CONFIG,
+    COMPUTE_CONFIG,
+    EXPERIMENT_SCHEMA,
+    SCHEMA_FOR,
+    ExperimentFileError,
+    find_experiment_file,
+)
 from mlops.migrations import Migration, Rename, migrated, pending_migrations
+from mlops.positioned import Document, DocumentError, load_document
 from mlops.validation.cross import cross_checks
-from mlops.validation.schemas import check
+from mlops.validation.schemas import check_schema
 
 
 @dataclass
@@ -30,13 +37,11 @@ class Report:
 
 def validate_project(root: Path) -> Report:
     """Check the three config files under ``root`` and how they fit together."""
-    from mlops.project import AZURE_CONFIG, COMPUTE_CONFIG, EXPERIMENT_SCHEMA, SCHEMA_FOR, find_experiment_file
-
     report = Report()
     try:
         report.experiment_file = find_experiment_file(root)
-    except MlopsError as error:
-        report.findings.append(Finding(".", 1, 1, "", str(error).split(": ", 1)[-1]))
+    except ExperimentFileError as error:
+        report.findings.append(Finding(".", 1, 1, "", error.problem))
     files = {"azure": (AZURE_CONFIG, SCHEMA_FOR[AZURE_CONFIG]),
              "compute": (COMPUTE_CONFIG, SCHEMA_FOR[COMPUTE_CONFIG])}
     if report.experiment_file is not None:
@@ -50,14 +55,14 @@ def validate_project(root: Path) -> Report:
         try:
             document = load_document(path)
         except DocumentError as error:
-            report.findings.append(Finding(name, error.line, error.col, "", error.message))
+            report.findings.append(error.finding(name))
             continue
         migrations = pending_migrations(key, document.data)
         if migrations:
             found = [migration_finding(m, document, name) for m in migrations]
             report.findings += sorted(found, key=lambda f: (f.line, f.col))
             document = replace(document, data=migrated(document.data, migrations))
-        found = check(document, schema_name, name)
+        found = check_schema(document, schema_name, name)
         report.findings += found
         documents[key] = document
         if not found:

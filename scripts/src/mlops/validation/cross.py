@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlops.assembly import check_script
-from mlops.documents import Document
 from mlops.findings import Finding, dotted
+from mlops.positioned import Document
 from mlops.runtime_spec import SpecError, load_runtime_spec
 
 CREATE_COMPUTE_MAX = 24

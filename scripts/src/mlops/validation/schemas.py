@@ -12,8 +12,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 
-from mlops.documents import Document
 from mlops.findings import Finding, dotted
+from mlops.positioned import Document
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 SECRETS_MESSAGE = "secrets belong in GitHub secrets or .env, not in config"
@@ -42,7 +42,7 @@ def secret_key_pattern() -> re.Pattern:
     return re.compile(names["$defs"]["notASecret"]["not"]["pattern"], re.IGNORECASE)
 
 
-def check(document: Document, schema_name: str, file: str) -> list[Finding]:
+def check_schema(document: Document, schema_name: str, file: str) -> list[Finding]:
     """Return one finding per schema violation in ``document``, ordered by position."""
     findings: list[Finding] = []
     findings += _secret_keys(document.data, (), document, file)

@@ -16,17 +16,24 @@ from typing import Any
 
 import yaml
 
+from mlops.errors import MlopsError
+from mlops.findings import Finding
+
 Position = tuple[int, int]
 
 
-class DocumentError(Exception):
-    """A file that cannot be read as a config document."""
+class DocumentError(MlopsError):
+    """A file that cannot be read as a config document; ``line``, ``col`` and ``message`` say where and why."""
 
     def __init__(self, line: int, col: int, message: str):
         super().__init__(message)
         self.line = line
         self.col = col
         self.message = message
+
+    def finding(self, file: str) -> Finding:
+        """This problem as a finding in ``file`` (how the caller names the file)."""
+        return Finding(file, self.line, self.col, "", self.message)
 
 
 @dataclass

@@ -11,8 +11,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from mlops.project import Project
-from mlops.smoke import training_arguments
+from mlops.project import Input, Project
 
 SCHEMA = "https://azuremlschemas.azureedge.net/latest/{}.schema.json"
 CODE_DIR = "code"
@@ -20,9 +19,6 @@ SCORING_DIR = "score"
 CONDA_FILE = "conda.yaml"
 SERVING_CONDA_FILE = "conda-serving.yaml"
 SERVING_SUFFIX = "-serving"
-DEPLOY_DEFAULTS = {"scoring_script": "serving/score.py", "code": ["serving"],
-                   "sample_request": "serving/sample-request.json", "rollout": [], "step_seconds": 300,
-                   "timeout_minutes": 30}
 
 
 @dataclass(frozen=True)
@@ -35,33 +31,17 @@ class Names:
     deployment: str
 
 
-def deploy_settings(project: Project) -> dict[str, Any]:
-    """The experiment's ``deploy:`` section with its defaults filled in."""
-    settings = {**DEPLOY_DEFAULTS, **project.experiment.get("deploy", {})}
-    code = list(settings["code"])
-    script = settings["scoring_script"]
-    if not any(script == item or script.startswith(item.rstrip("/") + "/") for item in code):
-        code.insert(0, script)
-    settings["code"] = code
-    return settings
-
-
-def is_kubernetes(project: Project) -> bool:
-    """Whether the deployment runs on an attached Kubernetes compute rather than managed instances."""
-    return project.compute.get("deploy_target", "managed") == "kubernetes"
-
-
 def compute_document(project: Project) -> dict[str, Any]:
     """The training cluster (AmlCompute) from azure-compute-config.json."""
     compute = project.compute
     return {
         "$schema": SCHEMA.format("amlCompute"),
         "type": "amlcompute",
-        "name": compute["compute_node_name"],
-        "size": compute["vm_size"],
-        "min_instances": compute.get("min_nodes", 0),
-        "max_instances": compute["max_nodes"],
-        "idle_time_before_scale_down": compute.get("idle_seconds_before_scaledown", 600),
+        "name": compute.compute_node_name,
+        "size": compute.vm_size,
+        "min_instances": compute.min_nodes,
+        "max_instances": compute.max_nodes,
+        "idle_time_before_scale_down": compute.idle_seconds_before_scaledown,
     }
 
 
@@ -70,11 +50,11 @@ def environment_document(project: Project, version: str) -> dict[str, Any]:
     experiment = project.experiment
     return {
         "$schema": SCHEMA.format("environment"),
-        "name": experiment["environment_name"],
+        "name": experiment.environment_name,
         "version": version,
-        "image": experiment["image"],
+        "image": experiment.image,
         "conda_file": CONDA_FILE,
-        "description": f"Built from {experiment['dependencies']}; the version is a hash of that file's "
+        "description": f"Built from {experiment.dependencies}; the version is a hash of that file's "
                        "Python and pip pins, so an unchanged spec reuses the built image.",
     }
 
@@ -93,41 +73,40 @@ def serving_environment_document(project: Project, version: str) -> dict[str, An
     experiment = project.experiment
     return {
         "$schema": SCHEMA.format("environment"),
-        "name": experiment["environment_name"] + SERVING_SUFFIX,
+        "name": experiment.environment_name + SERVING_SUFFIX,
         "version": version,
-        "image": experiment["image"],
+        "image": experiment.image,
         "conda_file": SERVING_CONDA_FILE,
-        "description": f"{experiment['dependencies']} plus the inference server that runs the scoring script; "
+        "description": f"{experiment.dependencies} plus the inference server that runs the scoring script; "
                        "the version is a hash of both.",
     }
 
 
 def job_command(project: Project) -> str:
     """``python <script> --<input> ${{inputs.<input>}} ... --<arg> <value> ...``, shell-quoted."""
-    parts = ["python", shlex.quote(project.experiment["train"]["script"])]
-    for name in project.experiment.get("inputs", {}):
+    parts = ["python", shlex.quote(project.experiment.train.script)]
+    for name in project.experiment.inputs:
         parts += [f"--{name}", binding(name)]
-    parts += [shlex.quote(a) for a in training_arguments(project.experiment["train"].get("args", {}))]
+    parts += [shlex.quote(a) for a in project.job_arguments]
     return " ".join(parts)
 
 
 def job_document(project: Project, names: Names, tags: dict[str, str]) -> dict[str, Any]:
     """The command job: the staged code snapshot, the Azure side of each input, the full-run arguments."""
     experiment = project.experiment
-    inputs = {name: {"type": spec["type"], "path": spec["azure"]}
-              for name, spec in experiment.get("inputs", {}).items()}
+    inputs = {name: {"type": spec.type, "path": spec.azure} for name, spec in experiment.inputs.items()}
     document = {
         "$schema": SCHEMA.format("commandJob"),
         "type": "command",
         "name": names.job,
-        "display_name": f"train {experiment['model_name']}",
-        "experiment_name": experiment["experiment_name"],
-        "description": experiment.get("description", ""),
+        "display_name": f"train {experiment.model_name}",
+        "experiment_name": experiment.experiment_name,
+        "description": experiment.description,
         "tags": tags,
         "code": CODE_DIR,
         "command": job_command(project),
-        "environment": f"azureml:{experiment['environment_name']}:{names.environment_version}",
-        "compute": f"azureml:{project.compute['compute_node_name']}",
+        "environment": f"azureml:{experiment.environment_name}:{names.environment_version}",
+        "compute": f"azureml:{project.compute.compute_node_name}",
     }
     if inputs:
         document["inputs"] = inputs
@@ -143,42 +122,43 @@ def model_document(project: Project, names: Names, tags: dict[str, str]) -> dict
     """The model registered from the job's ``outputs/`` folder (the version is assigned by Azure)."""
     return {
         "$schema": SCHEMA.format("model"),
-        "name": project.experiment["model_name"],
+        "name": project.experiment.model_name,
         "type": "custom_model",
         "path": model_path(names.job),
-        "description": f"{project.experiment['framework']} model trained by job {names.job}",
+        "description": f"{project.experiment.framework} model trained by job {names.job}",
         "tags": {**tags, "job": names.job},
     }
 
 
-def data_document(name: str, spec: dict[str, Any]) -> dict[str, Any] | None:
+def data_document(spec: Input) -> dict[str, Any] | None:
     """A data asset to register from a local file, for an input whose ``azure`` names a versioned asset."""
-    reference = spec["azure"]
-    if "register_from" not in spec or not reference.startswith("azureml:") or reference.startswith("azureml://"):
+    reference = spec.azure
+    if spec.register_from is None or not reference.startswith("azureml:") or reference.startswith("azureml://"):
         return None
     asset = reference[len("azureml:"):]
     asset_name, version = (asset[: -len("@latest")], "1") if asset.endswith("@latest") else asset.split(":", 1)
     return {
         "$schema": SCHEMA.format("data"),
-        "type": spec["type"],
+        "type": spec.type,
         "name": asset_name,
         "version": version,
-        "path": spec["register_from"],
-        "description": spec.get("description", f"Registered by mlops train for input {name}"),
+        "path": spec.register_from,
+        "description": (spec.description if spec.description is not None
+                        else f"Registered by mlops train for input {spec.name}"),
     }
 
 
 def endpoint_document(project: Project) -> dict[str, Any]:
     """The online endpoint: the service's stable URL, created once and kept across releases."""
-    kubernetes = is_kubernetes(project)
+    kubernetes = project.compute.kubernetes
     document = {
         "$schema": SCHEMA.format("kubernetesOnlineEndpoint" if kubernetes else "managedOnlineEndpoint"),
-        "name": project.experiment["service_name"],
+        "name": project.experiment.service_name,
         "auth_mode": "key",
-        "description": f"Serves {project.experiment['model_name']}",
+        "description": f"Serves {project.experiment.model_name}",
     }
     if kubernetes:
-        document["compute"] = f"azureml:{project.compute['deploy_cluster_name']}"
+        document["compute"] = f"azureml:{project.compute.deploy_cluster_name}"
     return document
 
 
@@ -192,23 +172,23 @@ def limit_variables(project: Project) -> dict[str, str]:
 def deployment_document(project: Project, names: Names, tags: dict[str, str]) -> dict[str, Any]:
     """One release of the model behind the endpoint: managed instances or Kubernetes requests."""
     experiment, compute = project.experiment, project.compute
-    settings = deploy_settings(project)
-    kubernetes = is_kubernetes(project)
+    settings = experiment.deploy
+    kubernetes = compute.kubernetes
     document: dict[str, Any] = {
         "$schema": SCHEMA.format("kubernetesOnlineDeployment" if kubernetes else "managedOnlineDeployment"),
         "type": "kubernetes" if kubernetes else "managed",
         "name": names.deployment,
-        "endpoint_name": experiment["service_name"],
+        "endpoint_name": experiment.service_name,
         "tags": tags,
-        "model": f"azureml:{experiment['model_name']}@latest",
-        "environment": f"azureml:{experiment['environment_name']}{SERVING_SUFFIX}:{names.serving_environment_version}",
-        "code_configuration": {"code": SCORING_DIR, "scoring_script": settings["scoring_script"]},
+        "model": f"azureml:{experiment.model_name}@latest",
+        "environment": f"azureml:{experiment.environment_name}{SERVING_SUFFIX}:{names.serving_environment_version}",
+        "code_configuration": {"code": SCORING_DIR, "scoring_script": settings.scoring_script},
         "environment_variables": limit_variables(project),
-        "instance_count": compute.get("deploy_instance_count", 1),
+        "instance_count": compute.deploy_instance_count,
     }
     if kubernetes:
-        document["resources"] = {"requests": {"cpu": str(compute["deploy_cpu_cores"]),
-                                              "memory": f"{compute['deploy_memory_gb']}Gi"}}
+        document["resources"] = {"requests": {"cpu": str(compute.deploy_cpu_cores),
+                                              "memory": f"{compute.deploy_memory_gb}Gi"}}
     else:
-        document["instance_type"] = compute.get("deploy_instance_type", "Standard_DS3_v2")
+        document["instance_type"] = compute.deploy_instance_type
     return document

@@ -16,21 +16,19 @@ from typing import Any
 
 import yaml
 
-from mlops.azureml import documents as docs
+from mlops.azureml import release_documents as docs
 from mlops.azureml.names import deployment_name, job_name
 from mlops.azureml.provenance import Provenance
 from mlops.errors import MlopsError
 from mlops.job_code import stage_files, stage_job_code
 from mlops.project import Project
-from mlops.runtime_spec import SpecError, load_runtime_spec
 
-PLAN_DIR = Path("build") / "azureml"
 BINDING = re.compile(r"\$\{\{\s*inputs\.([A-Za-z0-9_]+)\s*\}\}")
 PLACEHOLDER_COMMIT = "0000000"
 
 
 @dataclass
-class Plan:
+class ReleasePlan:
     """The written documents (file name -> dict), where they are, and the names they use."""
 
     project: Project
@@ -52,12 +50,7 @@ class Plan:
 
 def environment_version(project: Project, packages: tuple[str, ...] = ()) -> str:
     """The hash of the runtime spec, ``packages`` and the base image: a new version exactly when one changes."""
-    spec_file = project.experiment["dependencies"]
-    try:
-        spec = load_runtime_spec(project.path(spec_file), spec_file)
-    except SpecError as error:
-        raise MlopsError(str(error.findings[0])) from None
-    return spec.digest(extra=(*packages, f"image={project.experiment['image']}"))
+    return project.spec.digest(extra=(*packages, f"image={project.experiment.image}"))
 
 
 def serving_packages() -> tuple[str, ...]:
@@ -77,34 +70,33 @@ def write_serving_conda(spec_path: Path, target: Path) -> None:
 
 
 def write_plan(project: Project, provenance: Provenance, env: dict[str, str],
-               directory: Path | None = None) -> Plan:
+               directory: Path | None = None) -> ReleasePlan:
     """Stage the code snapshots, write the YAML documents, and check each with the SDK's loader."""
-    directory = directory or project.root / PLAN_DIR
+    directory = directory or project.layout.plan_dir
     notes = []
     commit = provenance.commit
     if not commit:
         notes.append(f"not a git checkout: names use the commit {PLACEHOLDER_COMMIT}")
         commit = PLACEHOLDER_COMMIT
-    kubernetes = docs.is_kubernetes(project)
     names = docs.Names(
-        job=job_name(project.experiment["experiment_name"], env, commit),
+        job=job_name(project.experiment.experiment_name, env, commit),
         environment_version=environment_version(project),
         serving_environment_version=environment_version(project, serving_packages()),
-        deployment=deployment_name(commit, project.experiment["service_name"], kubernetes),
+        deployment=deployment_name(commit, project.experiment.service_name, project.compute.kubernetes),
     )
     tags = {**provenance.tags(), "git_commit": commit}
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
     stage_job_code(project, directory / docs.CODE_DIR)
-    settings = docs.deploy_settings(project)
-    present = [item for item in settings["code"] if project.path(item).exists()]
+    shipped = project.experiment.deploy.shipped_code
+    present = [item for item in shipped if project.path(item).exists()]
     stage_files(project.root, present, directory / docs.SCORING_DIR)
-    for missing in sorted(set(settings["code"]) - set(present)):
+    for missing in sorted(set(shipped) - set(present)):
         notes.append(f"{missing} does not exist yet: `mlops deploy` needs it (deploy.code in "
                      f"{project.experiment_file.name})")
-    shutil.copy2(project.path(project.experiment["dependencies"]), directory / docs.CONDA_FILE)
-    write_serving_conda(project.path(project.experiment["dependencies"]), directory / docs.SERVING_CONDA_FILE)
+    shutil.copy2(project.spec.path, directory / docs.CONDA_FILE)
+    write_serving_conda(project.spec.path, directory / docs.SERVING_CONDA_FILE)
 
     documents = {
         "compute.yml": docs.compute_document(project),
@@ -115,20 +107,20 @@ def write_plan(project: Project, provenance: Provenance, env: dict[str, str],
         "endpoint.yml": docs.endpoint_document(project),
         "deployment.yml": docs.deployment_document(project, names, tags),
     }
-    for input_name, spec in project.experiment.get("inputs", {}).items():
-        data = docs.data_document(input_name, spec)
+    for input_name, spec in project.experiment.inputs.items():
+        data = docs.data_document(spec)
         if data:
             data["path"] = os.path.relpath(project.path(data["path"]), directory)
             documents[f"data-{input_name}.yml"] = data
     for file_name, document in documents.items():
         (directory / file_name).write_text(yaml.safe_dump(document, sort_keys=False, width=1000), encoding="utf-8")
-    plan = Plan(project, provenance, names, directory, documents, notes)
+    plan = ReleasePlan(project, provenance, names, directory, documents, notes)
     load_entities(plan)
     check_bindings(documents["job.yml"], f"{directory.name}/job.yml")
     return plan
 
 
-def load_entities(plan: Plan) -> dict[str, Any]:
+def load_entities(plan: ReleasePlan) -> dict[str, Any]:
     """Each file loaded with its azure-ai-ml loader; a refusal becomes one line naming the file."""
     entities = {}
     for file_name in plan.documents:

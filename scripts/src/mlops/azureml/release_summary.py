@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlops.summary import metrics_table
+from mlops.step_summary import metrics_table
 
 
 def training_markdown(job_name: str, studio_url: str, metrics: dict[str, Any], model: str) -> str:

@@ -1,0 +1,25 @@
+"""The one place an ``MLClient`` is built: the workspace of an :class:`~mlops.config.AzureConfig`, logged in.
+
+Settings live in :mod:`mlops.config`, the choice of login in :mod:`mlops.credentials`; this module
+joins the two, so neither imports the other's caller.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlops.config import AzureConfig
+from mlops.credentials import get_credential
+
+
+def login(config: AzureConfig) -> Any:
+    """The credential :func:`mlops.credentials.get_credential` chooses, with ``config``'s .env and environment."""
+    return get_credential(config.environ, settings=config)
+
+
+def ml_client(config: AzureConfig, credential: Any = None) -> Any:
+    """An ``MLClient`` for ``config``'s workspace (default credential: :func:`login`); makes no network call."""
+    from azure.ai.ml import MLClient
+
+    workspace = config.workspace  # a missing subscription fails before any login is attempted
+    return MLClient(credential if credential is not None else login(config), **workspace)
