@@ -60,12 +60,12 @@ def edit(path: Path, old: str, new: str) -> None:
 def rename_smoke_timeout(template: Path) -> None:
     """Version 2's config change: smoke.timeout_seconds is now smoke.time_limit_seconds, with a migration."""
     edit(template / "schemas/experiment.schema.json", '"timeout_seconds": {', '"time_limit_seconds": {')
+    # the modules that define or read the field: the typed settings (SmokeSettings) and the smoke run
     readers = [path for path in (template / "scripts/src/mlops").rglob("*.py")
-               if re.search(r"[\"']timeout_seconds[\"']", path.read_text())]
-    assert readers, "no toolkit module reads smoke.timeout_seconds any more: update this test"
+               if re.search(r"class SmokeSettings\b|smoke\.timeout_seconds", path.read_text())]
+    assert len(readers) >= 2, "the toolkit no longer defines and reads smoke.timeout_seconds: update this test"
     for path in readers:
-        path.write_text(re.sub(r"([\"'])timeout_seconds\1", r"\1time_limit_seconds\1", path.read_text())
-                        .replace("smoke.timeout_seconds", "smoke.time_limit_seconds"))
+        path.write_text(path.read_text().replace("timeout_seconds", "time_limit_seconds"))
     experiment = template / "{{cookiecutter.experiment}}/{{cookiecutter.experiment_name}}.yml"
     experiment.write_text(experiment.read_text().replace("  timeout_seconds:", "  time_limit_seconds:"))
     edit(template / "scripts/src/mlops/migrations.py", "MIGRATIONS: tuple[Migration, ...] = (\n",

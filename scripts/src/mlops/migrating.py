@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mlops.errors import MlopsError
 from mlops.layout import AZURE_CONFIG, COMPUTE_CONFIG, find_experiment_file
-from mlops.migrations import Migration, apply, pending_migrations
+from mlops.migrations import Migration, apply_migration, pending_migrations
 from mlops.positioned import DocumentError, load_document
 
 
@@ -55,7 +55,7 @@ def migrate_project(root: Path, table: tuple[Migration, ...] | None = None) -> l
 def _rewrite_json(text: str, migrations: list[Migration]) -> str:
     data = json.loads(text)
     for migration in migrations:
-        apply(data, migration)
+        apply_migration(data, migration)
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -68,7 +68,7 @@ def _rewrite_yaml(text: str, migrations: list[Migration]) -> str:
     yaml.indent(mapping=2, sequence=4, offset=2)
     data = yaml.load(text)
     for migration in migrations:
-        apply(data, migration)
+        apply_migration(data, migration)
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()

@@ -77,11 +77,11 @@ def migrated(data: dict, migrations: list[Migration]) -> dict:
     """A copy of ``data`` with ``migrations`` applied, so the schema judges the shape the repo will have."""
     result = copy.deepcopy(data)
     for migration in migrations:
-        apply(result, migration)
+        apply_migration(result, migration)
     return result
 
 
-def apply(data: dict, migration: Migration) -> None:
+def apply_migration(data: dict, migration: Migration) -> None:
     """Apply one migration to a mapping in place (a plain dict or a round-trip YAML mapping), keeping order."""
     if isinstance(migration, Rename):
         parent = _mapping_at(data, migration.old)

@@ -25,7 +25,7 @@ def clone_template(link: TemplateLink, destination: Path) -> Path:
     return destination
 
 
-def render(clone: Path, commit: str, link: TemplateLink, output_dir: Path) -> Path:
+def render_version(clone: Path, commit: str, link: TemplateLink, output_dir: Path) -> Path:
     """Render the template at ``commit`` with the repo's answers into ``output_dir``; return the project folder.
 
     Hooks are not run: they only check answers and delete other frameworks' files, and a superset of

@@ -18,7 +18,7 @@ from mlops.errors import MlopsError
 from mlops.git import changed_files, git, is_work_tree, unmerged_files, untracked_files
 from mlops.ownership import is_user_owned, user_owned_patterns
 from mlops.template_link import CRUFT_FILE, TemplateLink, parse_link, read_link
-from mlops.template_render import clone_template, render, seed_blobs, template_changes
+from mlops.template_render import clone_template, render_version, seed_blobs, template_changes
 
 FINISH = "then run `make update` again to finish (setup, config migrations, check)"
 
@@ -40,7 +40,7 @@ class UpdateOutcome:
         return self.before.commit != self.after.commit
 
 
-def update(root: Path, checkout: str | None = None) -> UpdateOutcome:
+def apply_template_update(root: Path, checkout: str | None = None) -> UpdateOutcome:
     """Apply the template's latest version (or ``checkout``) to the repo at ``root``.
 
     Refuses to start over uncommitted work, so the update is a change of its own to review; run
@@ -63,7 +63,7 @@ def update(root: Path, checkout: str | None = None) -> UpdateOutcome:
         if resumed:
             before, after = committed, link
         else:
-            seed_blobs(root, render(clone, link.commit, link, Path(scratch) / "rendered"))
+            seed_blobs(root, render_version(clone, link.commit, link, Path(scratch) / "rendered"))
             _run_cruft(root, checkout)
             before, after = link, read_link(root)
             _refuse_unfinished_merge(root)

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlops.migrating import Applied
+
 HELP = "rename or add the config fields a template update changed, keeping comments (`make update` runs it)"
 
 
@@ -9,12 +15,18 @@ def add_arguments(parser) -> None:
     """No options: the repo is chosen with ``mlops -C DIR``."""
 
 
+def migrate(project_dir: Path) -> list[Applied]:
+    """Rewrite every config field the migration table says is pending; return what was rewritten."""
+    from mlops.migrating import migrate_project
+
+    return migrate_project(project_dir)
+
+
 def run(args) -> int:
     """Print one line per rewritten field; nothing to do is a success too."""
-    from mlops.migrating import migrate_project
     from mlops.migrations import Rename
 
-    applied = migrate_project(args.project_dir)
+    applied = migrate(args.project_dir)
     for item in applied:
         migration = item.migration
         if isinstance(migration, Rename):

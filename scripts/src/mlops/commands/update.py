@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlops.updating import UpdateOutcome
+
 HELP = "apply the template's latest version with cruft, merging its changes with yours (`make update` runs it)"
 
 
@@ -10,10 +16,15 @@ def add_arguments(parser) -> None:
     parser.add_argument("--checkout", metavar="REF", help="update to this template tag, branch or commit")
 
 
+def update(project_dir: Path, checkout: str | None = None) -> UpdateOutcome:
+    """Merge the template's latest version (or ``checkout``) into the repo; conflicts raise, naming each file."""
+    from mlops.updating import apply_template_update
+
+    return apply_template_update(project_dir, checkout)
+
+
 def run(args) -> int:
     """Print what changed and what to do next; conflicts are errors naming each file."""
-    from mlops.updating import update
-
     outcome = update(args.project_dir, args.checkout)
     template = outcome.after.template
     if not outcome.updated:
