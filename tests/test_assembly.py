@@ -11,6 +11,7 @@ from mlops.assembly import assemble, check_script
 from mlops.errors import MlopsError
 from mlops.frameworks import SKLEARN, SPACY
 from mlops.sections import SECTIONS
+from mlops.traceback_map import map_traceback
 
 BASE = '''\
 """A base file: the author's three sections only."""
@@ -176,3 +177,20 @@ def test_cli_errors_are_one_line(tmp_path):
     assert len(no_section.stderr.splitlines()) == 1
     no_framework = mlops("assemble", "train.py", cwd=tmp_path)
     assert no_framework.returncode == 1 and "pass --framework sklearn|spacy" in no_framework.stderr
+
+
+def test_every_author_line_is_mapped_back_and_a_traceback_names_the_base_lines(tmp_path):
+    assembly = assemble(BASE, SKLEARN)
+    assembled, base = assembly.text.splitlines(), BASE.splitlines()
+    assert assembly.origin and all(assembled[at - 1] == base[line - 1] for at, line in assembly.origin.items())
+    assert sorted(assembly.origin.values()) == list(range(1, len(base) + 1))
+    model_line = assembled.index('model = {"threshold": 1.5}') + 1
+    metrics_line = assembled.index("#=====log metrics") + 2
+    staged = tmp_path / "build" / "smoke" / "train.py"
+    trace = (f'  File "{staged}", line {model_line}, in <module>\n'
+             f'  File "{staged}", line {metrics_line}, in <module>\n'
+             f'  File "/usr/lib/python3.11/json/__init__.py", line 231, in dumps\n')
+    mapped = map_traceback(trace, staged, "train.py", assembly).splitlines()
+    assert mapped[0] == f'  File "train.py", line {base.index(assembled[model_line - 1]) + 1}, in <module>'
+    assert "(in `#=====log metrics`, a section mlops fills in: `mlops assemble train.py` shows it)" in mapped[1]
+    assert mapped[2] == trace.splitlines()[2]  # other files are left alone

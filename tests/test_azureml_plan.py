@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -60,14 +61,14 @@ def test_plan_writes_files_the_sdk_loaders_accept(tmp_path, framework):
         assert isinstance(loader(out / file_name), kind), file_name
     data = load_data(out / "data-training_data.yml")
     asset = {"sklearn": "iris-classifier-data", "spacy": "iris-classifier-forms"}[framework]
-    assert (data.name, data.version) == (asset, "1")
+    assert data.name == asset and re.fullmatch("[0-9a-f]{16}", data.version)  # the hash of its content
     job = load_job(out / "job.yml")
     assert job.name == "iris-classifier-99-2"
     assert job.tags == {"git_commit": commit, "pull_request": "12"}
     assert job.command.startswith("python train.py --training_data ${{inputs.training_data}} ")
     if framework == "sklearn":
         assert job.command.endswith(" --n_estimators 200 --test_size 0.25")
-        assert job.inputs["training_data"].path == "iris-classifier-data:1"  # the loader drops "azureml:"
+        assert job.inputs["training_data"].path == f"iris-classifier-data:{data.version}"  # loader drops "azureml:"
     assert job.experiment_name == "iris-classifier" and job.compute == "cpu-cluster"
     # the job's code is the smoke run's snapshot, byte for byte
     smoke = stage_job_code(load_project(repo), tmp_path / "smoke", log=lambda line: None)
@@ -88,6 +89,26 @@ def test_plan_writes_files_the_sdk_loaders_accept(tmp_path, framework):
                   "create at 0% traffic", "Offline: nothing in Azure was read or changed", "never shrunk",
                   "the smoke run reads data/"):
         assert words in summary, words
+
+
+def test_a_changed_data_file_is_a_new_data_version_that_the_job_reads(tmp_path):
+    repo = bake(tmp_path)
+
+    def version_and_read() -> tuple[str, str]:
+        plan = make_plan(repo)
+        return plan.documents["data-training_data.yml"]["version"], plan.documents["job.yml"]["inputs"][
+            "training_data"]["path"]
+
+    first, read = version_and_read()
+    assert read == f"azureml:iris-classifier-data:{first}" and version_and_read() == (first, read)
+    data = repo / "data" / "iris.csv"
+    data.write_text(data.read_text() + "5.0,3.0,1.5,0.2,setosa\n")
+    second, read = version_and_read()
+    assert second != first and read == f"azureml:iris-classifier-data:{second}"
+    summary = mlops("plan", cwd=repo).stdout
+    assert f"iris-classifier-data:{second}" in summary
+    assert f"version {second} is the hash of data/iris.csv's content" in summary
+    assert "register this version if the workspace lacks it (new content), else keep" in summary
 
 
 def test_environment_version_changes_exactly_when_the_spec_does(tmp_path):
@@ -113,7 +134,7 @@ def test_kubernetes_deployment_gets_the_attached_compute_and_requests(tmp_path):
 
 def test_an_input_binding_naming_no_input_is_refused(tmp_path):
     repo = bake(tmp_path)
-    edit_yaml(repo / "iris-classifier.yml", lambda e: e["train"]["args"].update(extra="${{inputs.labels}}"))
+    edit_yaml(repo / "iris-classifier.yml", lambda e: e["train"]["args"].update(test_size="${{inputs.labels}}"))
     result = mlops("plan", cwd=repo)
     assert result.returncode == 1
     assert "${{inputs.labels}} names no input (inputs: training_data)" in result.stderr

@@ -32,7 +32,8 @@ def test_fresh_workspace_gets_compute_environment_data_job_and_a_tagged_model(re
     ws = client.workspace
     assert ws.calls == HAPPY_CALLS
     assert ws.computes["cpu-cluster"].max_instances == 1
-    assert list(ws.data_assets) == [("iris-classifier-data", "1")]
+    plan_data = make_plan(repo).documents["data-training_data.yml"]
+    assert list(ws.data_assets) == [("iris-classifier-data", plan_data["version"])]  # the content's version
     assert result.job_name == "iris-classifier-4242-1" and ws.jobs[result.job_name].status == "Completed"
     model = ws.models[("iris-classifier-model", "1")]
     assert model.path == "azureml://jobs/iris-classifier-4242-1/outputs/artifacts/paths/outputs/"

@@ -262,6 +262,26 @@ def test_failed_checks_still_stop_both_servers(repo_copy):
     assert_nothing_left(started_servers(result.stdout))
 
 
+def test_a_bug_in_the_predictor_is_reported_first_with_the_servers_own_exception(repo_copy):
+    predictor = repo_copy / "serving" / "sklearn_predictor.py"
+    predictor.write_text(predictor.read_text().replace("estimator.predict_proba(frame)",
+                                                       "estimator.predict_probability(frame)"))
+    result = mlops("-C", str(repo_copy), "api-test", cwd=repo_copy)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    for adapter in ("app", "score"):
+        report = result.stdout.split(f"api-test {adapter}: ready in", 1)[1].split(f"api-test {adapter}:")[0]
+        report = report.splitlines()[1:]
+        assert report[0].startswith("  FAIL 500 sample request: expected 200"), report[0]
+        assert "internal_error" in report[0] and "predict_probability" in report[0]
+        under = [line for line in report[1:] if line.startswith("       | ")]
+        assert any("AttributeError: 'Pipeline' object has no attribute 'predict_probability'" in line
+                   for line in under), report
+        checks = [line for line in report if line.startswith(("  FAIL", "  ok"))]
+        assert checks == sorted(checks, key=lambda line: not line.startswith("  FAIL")), "failures come first"
+    assert "no answer" not in result.stdout and "not JSON" not in result.stdout
+    assert_nothing_left(started_servers(result.stdout))
+
+
 def test_stopping_api_test_midway_stops_its_server(trained_repo):
     process = subprocess.Popen([str(BIN / "mlops"), "api-test", "--adapter", "score"], cwd=trained_repo,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import mlops, run
+from mlops.local_runs import read_runs
 
 
 def tracked_digest(repo: Path) -> dict[str, str]:
@@ -110,7 +111,15 @@ def test_no_later_check_passes_on_the_model_of_an_earlier_run(repo):
                                                  "model.fit(x_train, y_train)\nraise ValueError('a bug')"))
     failed = mlops("smoke-train", cwd=repo)
     assert failed.returncode == 1 and "ValueError: a bug" in failed.stderr
+    line = script.read_text().splitlines().index("raise ValueError('a bug')") + 1
+    assert f'File "train.py", line {line}, in <module>' in failed.stderr  # the author's line, not the assembled one
     assert not list((repo / "outputs").iterdir()), "a failed run left outputs behind"
+    good, bad = read_runs(repo / "mlruns")[-2:]
+    assert (good.status, bad.status) == ("FINISHED", "FAILED") and bad.error == "ValueError: a bug"
+    table = mlops("runs", cwd=repo).stdout
+    rows = {line.split(" | ")[0]: line for line in table.splitlines()}
+    assert rows["| status"].endswith("| FINISHED | FAILED |") and rows["| error"].endswith("|  | ValueError: a bug |")
+    assert rows["| metric accuracy"].endswith(f"| {good.metrics['accuracy']:g} |  |")  # the failed run has none
     for command in ("api-test", "serve"):
         assert only_line(mlops(command, cwd=repo)) == ("error: outputs/ holds no successful smoke run (the last one "
                                                        "failed or never ran): run `make smoke-train`")

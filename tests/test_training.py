@@ -39,6 +39,8 @@ metrics = {"r2": round(float(r2_score(y_test, predictions)), 4),
 def test_a_reference_base_file_assembles_smoke_trains_and_produces_everything(tmp_path):
     repo = bake(tmp_path, experiment="petal-width")
     (repo / "train.py").write_text(REFERENCE_BASE)
+    experiment = repo / "petal-width.yml"  # the script reads data/ itself: ship it next to the script
+    experiment.write_text(experiment.read_text().replace("\ntrain:\n", "\nlocal:\n  - data\n\ntrain:\n"))
     summary = tmp_path / "summary.md"
     result = mlops("smoke-train", cwd=repo, env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert result.returncode == 0, result.stdout + result.stderr
@@ -53,6 +55,8 @@ def test_a_reference_base_file_assembles_smoke_trains_and_produces_everything(tm
     [mlflow_run] = mlflow_runs(repo)
     assert (mlflow_run / "tags" / "model_name").read_text() == "iris-petal-width-model"
     assert (mlflow_run / "artifacts" / "model.joblib").is_file()
+    schema = json.loads((repo / "outputs/input-schema.json").read_text())  # found x, the frame the model was fit on
+    assert [column["name"] for column in schema["features"]] == ["sepal_length", "sepal_width", "petal_length"]
 
 
 def test_a_base_file_missing_an_author_section_fails_validation_naming_it(tmp_path):

@@ -126,7 +126,7 @@ def test_byte_order_mark_is_accepted(repo):
 
 
 def test_tab_in_yaml_indentation(repo):
-    replace(repo, EXPERIMENT, "  - data", "\t- data")
+    replace(repo, EXPERIMENT, "    - serving\n", "\t- serving\n")
     [line] = findings(repo)
     assert "a tab indents this line: YAML allows only spaces, replace the tab" in line
     assert line.startswith(f"{EXPERIMENT}:")
@@ -178,6 +178,7 @@ def test_kubernetes_target_needs_its_cluster_and_sizes(repo):
 
 
 def test_missing_local_folder_and_dependency_spec(repo):
+    replace(repo, EXPERIMENT, "\ntrain:\n", "\nlocal:\n  - data\n\ntrain:\n")
     shutil.rmtree(repo / "data")
     (repo / "environment" / "environment.yml").unlink()
     lines = findings(repo)
@@ -195,7 +196,7 @@ def test_conda_only_package_in_the_runtime_spec(repo):
 
 
 def test_path_escaping_the_repo_is_refused(repo):
-    replace(repo, EXPERIMENT, "  - data", "  - ../secrets")
+    replace(repo, EXPERIMENT, "\ntrain:\n", "\nlocal:\n  - ../secrets\n\ntrain:\n")
     [line] = findings(repo)
     assert "local[0]: '../secrets' is not valid" in line
 
@@ -241,3 +242,40 @@ def test_python_dash_m_runs_the_same_cli(repo):
 
     result = subprocess.run([sys.executable, "-m", "mlops", "validate"], cwd=repo, capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("valid:")
+
+
+def test_a_smoke_argument_the_script_does_not_take_is_a_problem_of_the_experiment_file(repo):
+    replace(repo, EXPERIMENT, "    n_estimators: 5\n", "    n_estimator: 5\n")
+    [line] = findings(repo)
+    assert line.startswith(f"{EXPERIMENT}:")
+    assert ("smoke.args.n_estimator: train.py has no option --n_estimator, so the run would stop at once: "
+            "did you mean 'n_estimators'?") in line
+
+
+def test_a_script_that_passes_unknown_options_on_accepts_any_key(repo):
+    replace(repo, "train.py", "args = parser.parse_args()", "args, rest = parser.parse_known_args()")
+    replace(repo, EXPERIMENT, "    n_estimators: 5\n", "    anything.goes: 5\n")
+    assert findings(repo) == []
+
+
+def test_a_registered_input_takes_its_version_from_the_content(repo):
+    replace(repo, EXPERIMENT, "azure: azureml:iris-classifier-data\n", "azure: azureml:iris-classifier-data:1\n")
+    [line] = findings(repo)
+    assert ("inputs.training_data.azure: 'azureml:iris-classifier-data:1' fixes the version, but register_from "
+            "registers data/iris.csv's content under a version derived from it: write 'azureml:iris-classifier-data'"
+            ) in line
+    replace(repo, EXPERIMENT, "    register_from: data/iris.csv\n", "")
+    assert findings(repo) == []  # a fixed version of an asset registered elsewhere
+    replace(repo, EXPERIMENT, "azure: azureml:iris-classifier-data:1\n", "azure: azureml:iris-classifier-data\n")
+    [line] = findings(repo)
+    assert "names no version: write 'azureml:iris-classifier-data:<version>'" in line
+
+
+def test_a_large_file_shipped_with_local_is_a_warning_that_says_what_to_do(repo):
+    (repo / "big").mkdir()
+    with open(repo / "big" / "all.csv", "wb") as handle:
+        handle.truncate(12_000_000)
+    replace(repo, EXPERIMENT, "\ntrain:\n", "\nlocal:\n  - big\n\ntrain:\n")
+    [finding] = validate_project(repo).findings
+    assert finding.severity == "warning" and finding.field == "local[0]"
+    assert "ships big/all.csv (12.0 MB) with every job from git: make it a training input" in finding.message

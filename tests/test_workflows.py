@@ -201,7 +201,8 @@ def test_pull_request_workflow_needs_no_secret_and_no_token(generated):
     for job_id, job in workflow["jobs"].items():
         assert set(job["permissions"].items()) <= {("contents", "read")}, job_id
     uploads = [step for _, step in steps(workflow) if step.get("uses", "").startswith("actions/upload-artifact@")]
-    assert [step["with"]["path"] for step in uploads] == ["outputs/"]
+    assert [step["with"]["path"] for step in uploads] == ["outputs/", "build/api-test/\nbuild/smoke/\n"]
+    assert uploads[1]["if"] == "${{ failure() }}"  # the servers' logs, when a step failed
 
 
 def test_only_the_jobs_that_log_in_get_an_id_token(generated):

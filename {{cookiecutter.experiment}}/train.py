@@ -80,9 +80,10 @@ from pathlib import Path
 
 EXPERIMENT_NAME = "{{ cookiecutter.experiment_name }}"
 MODEL_NAME = "{{ cookiecutter.model_name }}"
+TARGET = "species"  # the column the model predicts; every other column of the CSV is a feature
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--training_data", type=Path, required=True, help="CSV with the features and a species column")
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
+parser.add_argument("--training_data", type=Path, required=True, help=f"CSV with the features and a {TARGET} column")
 parser.add_argument("--n_estimators", type=int, default=100)
 parser.add_argument("--test_size", type=float, default=0.25)
 parser.add_argument("--seed", type=int, default=42)
@@ -92,18 +93,35 @@ args = parser.parse_args()
 import pandas as pd
 
 frame = pd.read_csv(args.training_data)
-features = frame.drop(columns=["species"])
-labels = frame["species"]
+# `features` (a DataFrame) and `labels` are what the request schema of serving/ is built from.
+features = frame.drop(columns=[TARGET])
+labels = frame[TARGET]
 
 #=====custom training code
+from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.impute import SimpleImputer
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+# Columns by type: numbers and true/false pass through (a missing value becomes the median); every
+# other column is a category, one-hot encoded. Add a step here for another kind of column (e.g. a
+# TfidfVectorizer for free text) or another model; serving reads the columns from the data, not from here.
+preprocess = ColumnTransformer([
+    ("numbers", SimpleImputer(strategy="median"), make_column_selector(dtype_include=["number", "bool"])),
+    ("categories", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")),
+     make_column_selector(dtype_exclude=["number", "bool"])),
+])
+model = Pipeline([
+    ("preprocess", preprocess),
+    ("classifier", RandomForestClassifier(n_estimators=args.n_estimators, random_state=args.seed)),
+])
 
 x_train, x_test, y_train, y_test = train_test_split(
     features, labels, test_size=args.test_size, random_state=args.seed, stratify=labels
 )
-model = RandomForestClassifier(n_estimators=args.n_estimators, random_state=args.seed)
 model.fit(x_train, y_train)
 predictions = model.predict(x_test)
 metrics = {

@@ -86,8 +86,24 @@ ERRORS = {status: {"model": ErrorBody, "description": text} for status, text in 
     400: "Malformed JSON or an empty body", 408: "The body stopped arriving",
     413: "Body or item count over the limit", 422: "Wrong shape, type or features",
     503: "The model is not loaded yet"}.items()}
+
+
+def _inlined(schema: dict) -> dict:
+    """``schema`` with its ``$defs`` put in place: a request body in OpenAPI cannot refer to them."""
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolve(definitions[node["$ref"].rsplit("/", 1)[-1]])
+            return {key: resolve(value) for key, value in node.items()}
+        return [resolve(value) for value in node] if isinstance(node, list) else node
+
+    return resolve(schema)
+
+
 REQUEST_BODY = {"requestBody": {"required": True, "content": {"application/json": {
-    "schema": predictor.PredictRequest.model_json_schema(),
+    "schema": _inlined(predictor.PredictRequest.model_json_schema()),
     "example": contract.SAMPLE_REQUEST}}}}
 
 
@@ -117,6 +133,14 @@ async def _http_error(_: Request, error: HTTPException) -> JSONResponse:
     return JSONResponse({"error": code, "detail": f"{error.detail}: send POST /predict with a JSON body, or GET "
                                                   "/health (the API is described at /docs)"},
                         status_code=error.status_code, headers=getattr(error, "headers", None))
+
+
+@api.exception_handler(Exception)
+async def _server_error(_: Request, error: Exception) -> JSONResponse:
+    """A bug in serving/ is still a JSON answer; the server logs its traceback, as with any unhandled error."""
+    return JSONResponse({"error": "internal_error", "detail": f"the server failed on this request: "
+                                                              f"{type(error).__name__}: {error} (see the server log)"},
+                        status_code=500)
 
 
 @api.get("/health", response_model=Health, responses={503: {"model": Health, "description": "Not ready"}})

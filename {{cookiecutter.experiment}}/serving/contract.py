@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import typing
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -110,7 +111,7 @@ def parse(body: bytes, request_model: type[BaseModel], items_field: str) -> Base
     try:
         request = request_model.model_validate_json(body)
     except ValidationError as error:
-        raise explain(error.errors(include_url=False), items_field, hint) from None
+        raise explain(error.errors(include_url=False), items_field, hint, item_keys(request_model, items_field)) from None
     count = len(getattr(request, items_field))
     if count > MAX_ROWS:
         raise InputError(413, "too_many_rows",
@@ -119,19 +120,39 @@ def parse(body: bytes, request_model: type[BaseModel], items_field: str) -> Base
     return request
 
 
-def explain(errors: list[dict[str, Any]], items_field: str, hint: str) -> InputError:
+def item_keys(request_model: type[BaseModel], items_field: str) -> list[str]:
+    """The keys each item must have, when the items are typed objects (the names their fields are sent as)."""
+    item = (typing.get_args(request_model.model_fields[items_field].annotation) or (None,))[0]
+    fields = getattr(item, "model_fields", {})
+    return [field.alias or name for name, field in fields.items()]
+
+
+def explain(errors: list[dict[str, Any]], items_field: str, hint: str, keys: list[str] = ()) -> InputError:
     """Turn pydantic's errors into one readable 4xx: malformed JSON is a 400, a wrong shape or value a 422."""
     first = errors[0]
+    if first["type"] in ("missing", "extra_forbidden") and len(first["loc"]) == 3 and first["loc"][0] == items_field:
+        return _wrong_keys(errors, first["loc"][:2], keys)
     if first["type"] == "json_invalid":
         reason = first.get("ctx", {}).get("error", first["msg"])
         return InputError(400, "invalid_json", f"the request body is not valid JSON ({reason}): {hint}")
-    if first["type"] == "model_type":
+    if first["type"] == "model_type" and not first["loc"]:
         return InputError(422, "wrong_shape", f"the body must be a JSON object, not {_kind(first.get('input'))}: {hint}")
     if first["type"] == "too_short" and tuple(first["loc"]) == (items_field,):
         return InputError(422, "empty_input", f"{items_field} is empty: {hint}")
     problems = [f"{_where(e['loc'])}: {e['msg']}{_got(e)}" for e in errors[:3]]
     more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
     return InputError(422, "invalid_input", f"{'; '.join(problems)}{more}: {hint}")
+
+
+def _wrong_keys(errors: list[dict[str, Any]], item: tuple, keys: list[str]) -> InputError:
+    """The 422 for an item with missing or unknown keys: which, and exactly what it needs."""
+    def named(kind: str) -> str:
+        return ", ".join(str(e["loc"][2]) for e in errors if e["type"] == kind and tuple(e["loc"][:2]) == item)
+
+    return InputError(422, "wrong_features",
+                      f"{_where(item)}: missing features: {named('missing') or 'none'}; unknown features: "
+                      f"{named('extra_forbidden') or 'none'}: each needs exactly {', '.join(keys)}, e.g. "
+                      f"{example(item[0])}")
 
 
 def _where(loc: Iterable[Any]) -> str:

@@ -7,6 +7,7 @@ gets the same 4xx and message as the local FastAPI app, instead of the server's 
 
 import os
 import sys
+import traceback
 
 # azmlinfsrv loads this file by its path and puts only its app root (AML_APP_ROOT) on sys.path, which
 # need not be this folder: the imports below need the folder holding the predictor first.
@@ -41,4 +42,8 @@ def run(request):
         result = predictor.predict(model, payload)
     except contract.InputError as error:
         return AMLResponse(error.body(), error.status, json_str=True)
+    except Exception as error:  # a bug in serving/: log its traceback, answer JSON like the app does
+        traceback.print_exc()
+        return AMLResponse({"error": "internal_error", "detail": f"the server failed on this request: "
+                            f"{type(error).__name__}: {error} (see the server log)"}, 500, json_str=True)
     return AMLResponse(result.model_dump_json(), 200, {"Content-Type": "application/json"})

@@ -10,7 +10,9 @@ base URL and an ``httpx.Client``: that is the seam tests use.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -28,12 +30,13 @@ class Case:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the server answered to a case, and whether that was right."""
+    """What the server answered to a case, whether that was right, and what the server logged meanwhile."""
 
     case: Case
     status: int
     passed: bool
     detail: str
+    server_log: str = ""
 
 
 def _encode(value: Any) -> bytes:
@@ -45,7 +48,7 @@ def build_cases(sample: dict[str, Any], items: str, limits: dict[str, int]) -> l
     first = sample[items][0]
     max_rows, max_bytes = limits["max_rows"], limits["max_body_bytes"]
     if isinstance(first, dict) and first:
-        wrong_type = {**first, next(iter(first)): "not a number"}
+        wrong_type = {**first, next(iter(first)): {"not": "a value of any feature"}}
     else:
         wrong_type = 42
     many = [sample[items][i % len(sample[items])] for i in range(max_rows + 1)]
@@ -100,7 +103,28 @@ def check_answer(client: httpx.Client, url: str, case: Case, items_sent: int) ->
     return Outcome(case, answer.status_code, True, detail)
 
 
-def run_checks(client: httpx.Client, url: str, sample: dict[str, Any], items: str,
-               limits: dict[str, int]) -> list[Outcome]:
-    """Send every case to ``url`` in order and return the outcomes."""
-    return [check_answer(client, url, case, len(sample[items])) for case in build_cases(sample, items, limits)]
+def run_checks(client: httpx.Client, url: str, sample: dict[str, Any], items: str, limits: dict[str, int],
+               server_log: Callable[[], str] = str, alive: Callable[[], bool] = lambda: True) -> list[Outcome]:
+    """Send every case to ``url`` in order and return the outcomes.
+
+    ``server_log`` returns what the server logged since it was last called, so each failure carries the
+    server's own error; ``alive`` says whether the server still runs. A connection the server dropped
+    is retried once on a fresh one, so a failure is never a follow-on of the case before; once the
+    server is gone, the remaining cases are not sent.
+    """
+    outcomes = []
+    server_log()
+    for case in build_cases(sample, items, limits):
+        outcome = check_answer(client, url, case, len(sample[items]))
+        if outcome.status == 0 and alive():
+            with httpx.Client(timeout=client.timeout) as fresh:
+                outcome = check_answer(fresh, url, case, len(sample[items]))
+        if not outcome.passed:
+            time.sleep(0.2)  # a server logs its exception as it answers: let that line reach the file
+        logged = server_log().strip()
+        outcomes.append(outcome if outcome.passed else replace(outcome, server_log=logged))
+        if not alive():
+            outcomes.append(Outcome(case, 0, False, "the server exited here: the remaining cases were not sent",
+                                    server_log().strip()))
+            break
+    return outcomes

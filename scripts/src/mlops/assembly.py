@@ -50,6 +50,16 @@ class Assembly:
     filled: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
+    origin: dict[int, int] = field(default_factory=dict)
+    """Line of the assembled script -> line of the base file it was copied from (filled lines have none)."""
+    filled_at: list[tuple[int, str]] = field(default_factory=list)
+    """(first assembled line, title) of each filled section, in order."""
+
+    def section_at(self, line: int) -> str:
+        """The title of the filled section holding assembled ``line``, or '' for the author's lines."""
+        if line in self.origin:
+            return ""
+        return next((title for start, title in reversed(self.filled_at) if start <= line), "")
 
 
 class ScriptError(MlopsError):
@@ -159,9 +169,15 @@ def assemble(text: str, framework: Framework, source: str = "train.py") -> Assem
     out, last_was_filled = "", False
     for index in [*range(len(blocks)), None]:
         for spec in before.get(index, []):
-            out, last_was_filled = _separated(out) + f"{spec.marker}\n{filled_code(spec.title, framework)}", True
+            out = _separated(out)
+            result.filled_at.append((_next_line(out), spec.title))
+            out, last_was_filled = out + f"{spec.marker}\n{filled_code(spec.title, framework)}", True
         if index is not None:
-            out = (_separated(out) if last_was_filled else out) + blocks[index].text
+            out = _separated(out) if last_was_filled else out
+            block = blocks[index]
+            start = _next_line(out)
+            result.origin.update({start + i: block.line + i for i in range(len(block.text.splitlines()))})
+            out += block.text
             last_was_filled = False
     result.text = out
     return result
@@ -175,6 +191,11 @@ def assemble_file(path: Path, framework: Framework, display: str | None = None) 
     except (OSError, UnicodeDecodeError) as error:
         raise MlopsError(f"{display}: cannot read the base script: {error}") from None
     return assemble(text, framework, display)
+
+
+def _next_line(text: str) -> int:
+    """The line number the next character appended to ``text`` will be on."""
+    return text.count("\n") + 1
 
 
 def _separated(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlops.errors import MlopsError
+from mlops.input_schema import SCHEMA_FILE, WRITER_CODE
 
 
 @dataclass(frozen=True)
@@ -24,17 +25,21 @@ class Framework:
     """The body of ``#=====save model``: saves ``model`` to ``model_output``."""
     model_markers: tuple[str, ...] = ()
     """Files inside a folder that make it the model itself rather than a folder holding it."""
+    model_companions: tuple[str, ...] = ()
+    """Files saved next to the model that serving needs with it."""
 
 
 SKLEARN = Framework(
     name="sklearn",
     model_output="outputs/model.joblib",
-    model_format="a scikit-learn estimator pickled with joblib",
-    save_code='''\
+    model_format="a scikit-learn estimator pickled with joblib, and its request schema (input-schema.json)",
+    save_code=f'''\
 import joblib
 
+{WRITER_CODE}
 joblib.dump(model, OUTPUTS / "model.joblib")
 ''',
+    model_companions=(SCHEMA_FILE,),
 )
 
 SPACY = Framework(

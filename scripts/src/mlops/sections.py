@@ -9,6 +9,8 @@ What the author's sections leave for the filled ones (plain module-level names):
 
 - ``EXPERIMENT_NAME``, ``MODEL_NAME`` (set experiment and model name);
 - ``args``, optional: the parsed command line, logged as the run's parameters;
+- ``features`` and ``labels``, for scikit-learn: the training input (a pandas DataFrame) and its labels,
+  from which the ``save model`` section writes the request schema of ``serving/``;
 - ``model`` and ``metrics`` (a dict of name -> number), from the custom training code;
 - ``y_test`` and ``predictions``, optional: held-out truth and predictions for the performance plot;
   ``TASK = "classification"`` or ``"regression"`` chooses the plot, else it is inferred.
@@ -77,6 +79,26 @@ START_THE_RUN = '''\
 if not RUN_BY_AZURE_ML:  # an Azure ML job already belongs to its experiment
     mlflow.set_experiment(EXPERIMENT_NAME)
 mlflow.start_run()
+if not RUN_BY_AZURE_ML:  # (Azure ML marks a failed job itself) a local run that stops early is FAILED, never FINISHED
+    import atexit
+    import sys
+    import traceback
+
+    def record_failure(kind, error, trace):
+        """An exception ends the run FAILED, with the error as its `error` tag."""
+        if mlflow.active_run():
+            mlflow.set_tag("error", "".join(traceback.format_exception_only(kind, error)).strip()[-4000:])
+            mlflow.end_run(status="FAILED")
+        sys.__excepthook__(kind, error, trace)
+
+    def end_unfinished_run():
+        """An exit before `save model` ended the run (sys.exit, SystemExit) ends it FAILED too."""
+        if mlflow.active_run():
+            mlflow.set_tag("error", "the script exited before the run ended (its output says why)")
+            mlflow.end_run(status="FAILED")
+
+    sys.excepthook = record_failure
+    atexit.register(end_unfinished_run)
 mlflow.set_tag("model_name", MODEL_NAME)
 if hasattr(globals().get("args"), "__dict__"):  # the parsed command line, when the base file kept it in `args`
     mlflow.log_params({name: str(value) for name, value in vars(args).items()})

@@ -158,3 +158,22 @@ def _json(answer: httpx.Response) -> dict:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+class LogFollower:
+    """Reads what a server appends to its log file, a piece at a time."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.offset = 0
+
+    def new_text(self) -> str:
+        """What the log gained since the last call."""
+        try:
+            with open(self.path, "rb") as log:
+                log.seek(self.offset)
+                data = log.read()
+        except OSError:
+            return ""
+        self.offset += len(data)
+        return data.decode("utf-8", errors="replace")

@@ -125,6 +125,9 @@ def model_directory(project: Project, model: Path, copy_name: str = "local") -> 
     destination.parent.mkdir(parents=True, exist_ok=True)
     if model.is_file():
         shutil.copy2(model, destination)
+        for name in framework.model_companions:  # e.g. the request schema saved next to the model
+            if (model.parent / name).is_file():
+                shutil.copy2(model.parent / name, destination.parent / name)
     else:
         shutil.copytree(model, destination)
     return target
@@ -153,11 +156,16 @@ def plan_launch(project: Project, adapter: Adapter, python: Path, *, host: str, 
             command += ["--reload", "--reload-dir", str(code)]
     else:
         env["AML_APP_ROOT"] = str(code)
-        command = [str(python), "-m", "azureml_inference_server_http.amlserver", "--entry_script", SCORING_SCRIPT,
-                   "--model_dir", str(model_dir), "--port", str(port)]
+        command = score_command(python, SCORING_SCRIPT, model_dir, port)
         host = "0.0.0.0"
     return Launch(adapter=adapter, command=command, cwd=code, env=env, host=host, port=port, model=model,
                   model_dir=model_dir, limits=limits)
+
+
+def score_command(python: Path, entry_script: str, model: Path, port: int) -> list[str]:
+    """Azure ML's inference server running ``entry_script`` (relative to ``$AML_APP_ROOT``) on ``port``."""
+    return [str(python), "-m", "azureml_inference_server_http.amlserver", "--entry_script", entry_script,
+            "--model_dir", str(model), "--port", str(port)]
 
 
 def load_sample_request(project: Project) -> tuple[dict[str, Any], str]:

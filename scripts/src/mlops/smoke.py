@@ -20,12 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlops.assembly import assemble_file
 from mlops.errors import MlopsError
+from mlops.frameworks import get_framework
 from mlops.job_code import stage_job_code
 from mlops.metrics import METRICS_FILE, read_metrics
 from mlops.project import Project
 from mlops.runtime_env import ensure_venv
 from mlops.smoke_record import OUTPUTS, code_fingerprint, write_record
+from mlops.traceback_map import map_traceback
 
 # import name -> pip package, where they differ
 DISTRIBUTIONS = {
@@ -139,7 +142,9 @@ def _run_training(project: Project, python: Path, script: Path, spec_file: str, 
         raise MlopsError(f"{script_name} ran longer than smoke.timeout_seconds ({timeout} s): "
                          "make the smoke overrides smaller") from None
     if result.stderr:
-        sys.stderr.write(result.stderr)
+        framework = get_framework(project.experiment.framework)
+        sys.stderr.write(map_traceback(result.stderr, script, script_name,
+                                       assemble_file(project.training_script, framework, script_name)))
     if result.returncode != 0:
         missing = MISSING_MODULE.search(result.stderr or "")
         if missing:

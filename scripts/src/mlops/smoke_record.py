@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from mlops.assembly import assemble_file
+from mlops.content_hash import content_digest
 from mlops.errors import MlopsError
 from mlops.frameworks import get_framework
 from mlops.project import Project
 
 OUTPUTS = "outputs"
 RECORD_FILE = "smoke-run.json"
-SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints", OUTPUTS}
 RERUN = "run `make smoke-train`"
 
 
@@ -37,18 +37,9 @@ def code_fingerprint(project: Project) -> str:
                              sort_keys=True).encode())
     paths = [experiment.dependencies, *experiment.local]
     paths += [spec.sample for spec in experiment.inputs.values()]
-    for relative in sorted(set(paths)):
-        for path in _files(project.path(relative)):
-            digest.update(path.relative_to(project.root).as_posix().encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    files = content_digest([project.path(relative) for relative in sorted(set(paths))], project.root)
+    digest.update(files.encode())
     return digest.hexdigest()
-
-
-def _files(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    return sorted(p for p in path.rglob("*") if p.is_file() and not SKIPPED_PARTS & set(p.parts)
-                  and p.suffix != ".pyc")
 
 
 def write_record(outputs: Path, fingerprint: str, details: dict[str, Any]) -> Path:

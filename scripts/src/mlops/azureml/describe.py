@@ -47,11 +47,16 @@ def describe_plan(plan: ReleasePlan, state: dict[str, str] | None = None) -> lis
         "file, so the image is rebuilt only when the packages change"))
     for name, spec in project.experiment.inputs.items():
         file_name = f"data-{name}.yml"
-        registered = f"; registered from {spec.register_from} when missing" if file_name in d else ""
+        reads = names.inputs.get(name, spec.azure)
+        registered = ""
+        if file_name in d:
+            registered = (f"; version {d[file_name]['version']} is the hash of {spec.register_from}'s content: "
+                          "a changed file is a new version, registered before the job and read by it")
         items.append(Item(
-            f"training input --{name} (a data asset: a named, versioned copy of the data in Azure)", spec.azure,
-            state.get(file_name, "create if missing, else keep" if file_name in d else "read only"),
-            f"the Azure job reads {spec.azure}, the smoke run reads {spec.sample}{registered}"))
+            f"training input --{name} (a data asset: a named, versioned copy of the data in Azure)", reads,
+            state.get(file_name, "register this version if the workspace lacks it (new content), else keep"
+                      if file_name in d else "read only"),
+            f"the Azure job reads {reads}, the smoke run reads {spec.sample}{registered}"))
     staged = sorted(p.relative_to(plan.path(docs.CODE_DIR)).as_posix()
                     for p in plan.path(docs.CODE_DIR).rglob("*") if p.is_file())
     items.append(Item(

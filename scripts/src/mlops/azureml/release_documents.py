@@ -8,7 +8,7 @@ own loaders, so what the plan shows is what gets submitted.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mlops.project import Input, Project
@@ -29,6 +29,9 @@ class Names:
     environment_version: str
     serving_environment_version: str
     deployment: str
+    inputs: dict[str, str] = field(default_factory=dict)
+    """Input name -> what the job reads, where it differs from the experiment file's ``azure`` (a data
+    asset registered from the repo, with its content-hash version)."""
 
 
 def compute_document(project: Project) -> dict[str, Any]:
@@ -94,7 +97,8 @@ def job_command(project: Project) -> str:
 def job_document(project: Project, names: Names, tags: dict[str, str]) -> dict[str, Any]:
     """The command job: the staged code snapshot, the Azure side of each input, the full-run arguments."""
     experiment = project.experiment
-    inputs = {name: {"type": spec.type, "path": spec.azure} for name, spec in experiment.inputs.items()}
+    inputs = {name: {"type": spec.type, "path": names.inputs.get(name, spec.azure)}
+              for name, spec in experiment.inputs.items()}
     document = {
         "$schema": SCHEMA.format("commandJob"),
         "type": "command",
@@ -130,17 +134,20 @@ def model_document(project: Project, names: Names, tags: dict[str, str]) -> dict
     }
 
 
-def data_document(spec: Input) -> dict[str, Any] | None:
-    """A data asset to register from a local file, for an input whose ``azure`` names a versioned asset."""
+def registered_asset(spec: Input) -> str | None:
+    """The data asset name an input registers from a repo file (``azure: azureml:<name>`` + ``register_from``)."""
     reference = spec.azure
     if spec.register_from is None or not reference.startswith("azureml:") or reference.startswith("azureml://"):
         return None
-    asset = reference[len("azureml:"):]
-    asset_name, version = (asset[: -len("@latest")], "1") if asset.endswith("@latest") else asset.split(":", 1)
+    return reference[len("azureml:"):]
+
+
+def data_document(spec: Input, version: str) -> dict[str, Any]:
+    """The data asset registered from ``register_from``, at ``version`` (the hash of its content)."""
     return {
         "$schema": SCHEMA.format("data"),
         "type": spec.type,
-        "name": asset_name,
+        "name": registered_asset(spec),
         "version": version,
         "path": spec.register_from,
         "description": (spec.description if spec.description is not None

@@ -19,6 +19,7 @@ import yaml
 from mlops.azureml import release_documents as docs
 from mlops.azureml.names import deployment_name, job_name
 from mlops.azureml.provenance import Provenance
+from mlops.content_hash import content_digest
 from mlops.errors import MlopsError
 from mlops.job_code import stage_files, stage_job_code
 from mlops.project import Project
@@ -53,6 +54,17 @@ def environment_version(project: Project, packages: tuple[str, ...] = ()) -> str
     return project.spec.digest(extra=(*packages, f"image={project.experiment.image}"))
 
 
+def data_versions(project: Project) -> dict[str, str]:
+    """Input name -> the version of the data asset it registers: a hash of the file's (or folder's) content,
+    so a changed file is a new version, registered by the next ``mlops train`` and read by that job."""
+    versions = {}
+    for name, spec in project.experiment.inputs.items():
+        if docs.registered_asset(spec):
+            source = project.path(spec.register_from)
+            versions[name] = content_digest([source], source.parent)[:16]
+    return versions
+
+
 def serving_packages() -> tuple[str, ...]:
     """What the deployment's environment adds to the runtime spec: Azure ML's inference server."""
     from mlops.serving import INFERENCE_SERVER_PACKAGES
@@ -78,11 +90,14 @@ def write_plan(project: Project, provenance: Provenance, env: dict[str, str],
     if not commit:
         notes.append(f"not a git checkout: names use the commit {PLACEHOLDER_COMMIT}")
         commit = PLACEHOLDER_COMMIT
+    versions = data_versions(project)
     names = docs.Names(
         job=job_name(project.experiment.experiment_name, env, commit),
         environment_version=environment_version(project),
         serving_environment_version=environment_version(project, serving_packages()),
         deployment=deployment_name(commit, project.experiment.service_name, project.compute.kubernetes),
+        inputs={name: f"azureml:{docs.registered_asset(project.experiment.inputs[name])}:{version}"
+                for name, version in versions.items()},
     )
     tags = {**provenance.tags(), "git_commit": commit}
     if directory.exists():
@@ -107,11 +122,10 @@ def write_plan(project: Project, provenance: Provenance, env: dict[str, str],
         "endpoint.yml": docs.endpoint_document(project),
         "deployment.yml": docs.deployment_document(project, names, tags),
     }
-    for input_name, spec in project.experiment.inputs.items():
-        data = docs.data_document(spec)
-        if data:
-            data["path"] = os.path.relpath(project.path(data["path"]), directory)
-            documents[f"data-{input_name}.yml"] = data
+    for input_name, version in versions.items():
+        data = docs.data_document(project.experiment.inputs[input_name], version)
+        data["path"] = os.path.relpath(project.path(data["path"]), directory)
+        documents[f"data-{input_name}.yml"] = data
     for file_name, document in documents.items():
         (directory / file_name).write_text(yaml.safe_dump(document, sort_keys=False, width=1000), encoding="utf-8")
     plan = ReleasePlan(project, provenance, names, directory, documents, notes)

@@ -14,9 +14,11 @@ COMMANDS = {
     "validate": "validate",
     "assemble": "assemble",
     "smoke-train": "smoke_train",
+    "sample-request": "sample_request",
     "serve": "serve",
     "api-test": "api_test",
     "plan": "plan",
+    "runs": "runs",
     # a merge to main: what deploy.yml runs
     "train": "train",
     "deploy": "deploy",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mlops.api_check import Outcome
 
+LOG_LINES = 15
 HELP = "start the FastAPI app and score.py on a free local port, send good and bad requests, check each answer"
 
 
@@ -42,7 +43,7 @@ def api_test(project_dir: Path, *, adapters: Sequence[str] = ("app", "score"), m
 
     from mlops.api_check import run_checks
     from mlops.project import load_project
-    from mlops.server_process import free_port, running_server
+    from mlops.server_process import LogFollower, free_port, running_server
     from mlops.serving import ADAPTERS, load_sample_request, plan_launch, resolve_model, serving_python
 
     project = load_project(project_dir)
@@ -59,11 +60,11 @@ def api_test(project_dir: Path, *, adapters: Sequence[str] = ("app", "score"), m
         with running_server(launch, log_file, log=lambda line: log(f"api-test {line}")) as server:
             log(f"api-test {name}: ready in {server.ready_seconds:.2f} s")
             with httpx.Client(timeout=30.0) as client:
-                outcomes = run_checks(client, server.base_url + adapter.predict_path, sample, items, launch.limits)
-        for outcome in outcomes:
-            mark = "ok  " if outcome.passed else "FAIL"
-            log(f"  {mark} {outcome.status} {outcome.case.name}: {outcome.detail}")
+                outcomes = run_checks(client, server.base_url + adapter.predict_path, sample, items, launch.limits,
+                                      server_log=LogFollower(log_file).new_text,
+                                      alive=lambda: server.process.poll() is None)
         check = AdapterCheck(name, outcomes)
+        log_outcomes(outcomes, log)
         log(f"api-test {name}: {len(outcomes) - check.failed} of {len(outcomes)} answers right; server stopped")
         checks.append(check)
     return checks
@@ -78,8 +79,19 @@ def run(args) -> int:
     adapters = ["app", "score"] if args.adapter == "all" else [args.adapter]
     failed = sum(check.failed for check in api_test(args.project_dir, adapters=adapters, model=args.model))
     if failed:
-        raise MlopsError(f"{failed} answer(s) were wrong (see FAIL above): fix serving/ and run `mlops api-test` again")
+        raise MlopsError(f"{failed} answer(s) were wrong (see FAIL above, with the server's log under each): "
+                         "fix serving/ and run `mlops api-test` again")
     return 0
+
+
+def log_outcomes(outcomes: Sequence[Outcome], log: Callable[[str], None]) -> None:
+    """The failures first, each with what the server logged while answering it; then the passed checks."""
+    for outcome in [o for o in outcomes if not o.passed]:
+        log(f"  FAIL {outcome.status} {outcome.case.name}: {outcome.detail}")
+        for line in outcome.server_log.splitlines()[-LOG_LINES:]:
+            log(f"       | {line}")
+    for outcome in [o for o in outcomes if o.passed]:
+        log(f"  ok   {outcome.status} {outcome.case.name}: {outcome.detail}")
 
 
 def _stop_requested(signum, frame) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 from mlops.assembly import check_script
+from mlops.content_hash import files_under
 from mlops.findings import Finding, dotted
 from mlops.positioned import Document
 from mlops.runtime_spec import SpecError, load_runtime_spec
+from mlops.script_options import declared_options
 
 CREATE_COMPUTE_MAX = 24
+LARGE_LOCAL_BYTES = 10_000_000
 
 
 def cross_checks(root: Path, experiment_name: str, documents: dict[str, Document]) -> list[Finding]:
@@ -25,6 +29,9 @@ def cross_checks(root: Path, experiment_name: str, documents: dict[str, Document
         else:
             findings += _python_version(root, spec_path, spec.python)
     findings += _script_sections(root, experiment.data["train"]["script"])
+    findings += _script_options(root, experiment_name, experiment)
+    findings += _data_references(experiment_name, experiment)
+    findings += _large_local_files(root, experiment_name, experiment)
     name = compute.data["compute_node_name"]
     if len(name) > CREATE_COMPUTE_MAX:
         line, col = compute.position(("compute_node_name",))
@@ -75,6 +82,69 @@ def _script_sections(root: Path, script: str) -> list[Finding]:
     except (OSError, UnicodeDecodeError) as error:
         return [Finding(script, 1, 1, "", f"cannot be read as UTF-8 text: {error}")]
     return check_script(text, script)
+
+
+def _script_options(root: Path, file: str, experiment: Document) -> list[Finding]:
+    """Each input and ``train.args``/``smoke.args`` key the experiment file passes must be an option of the script."""
+    data = experiment.data
+    script = data["train"]["script"]
+    try:
+        options = declared_options((root / script).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return []
+    if options is None:
+        return []
+    passed = [(("inputs", name), name) for name in data.get("inputs", {})]
+    passed += [((section, "args", key), key) for section in ("train", "smoke")
+               for key in data.get(section, {}).get("args", {})]
+    findings = []
+    for path, key in passed:
+        if key in options:
+            continue
+        line, col = experiment.position(path, key=True)
+        close = difflib.get_close_matches(key, sorted(options), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"its options are {', '.join(sorted(options))}"
+        findings.append(Finding(file, line, col, dotted(path),
+                                f"{script} has no option --{key}, so the run would stop at once: {hint}"))
+    return findings
+
+
+def _data_references(file: str, experiment: Document) -> list[Finding]:
+    """A data asset registered from the repo takes its version from the content; any other names one."""
+    findings = []
+    for name, spec in experiment.data.get("inputs", {}).items():
+        reference = spec["azure"]
+        if not reference.startswith("azureml:") or reference.startswith("azureml://"):
+            continue
+        asset, _, version = reference[len("azureml:"):].replace("@", ":@", 1).partition(":")
+        line, col = experiment.position(("inputs", name, "azure"))
+        if "register_from" in spec and version:
+            findings.append(Finding(file, line, col, f"inputs.{name}.azure",
+                                    f"{reference!r} fixes the version, but register_from registers "
+                                    f"{spec['register_from']}'s content under a version derived from it: write "
+                                    f"'azureml:{asset}' so the job always reads the file as it is now"))
+        elif "register_from" not in spec and not version:
+            findings.append(Finding(file, line, col, f"inputs.{name}.azure",
+                                    f"{reference!r} names no version: write 'azureml:{asset}:<version>' or "
+                                    f"'azureml:{asset}@latest', or add register_from to register a repo file"))
+    return findings
+
+
+def _large_local_files(root: Path, file: str, experiment: Document) -> list[Finding]:
+    """A big file under ``local`` is in git and in every job's code snapshot: say how to keep it out."""
+    findings = []
+    for index, item in enumerate(experiment.data.get("local", [])):
+        big = [p for p in files_under(root / item) if p.stat().st_size > LARGE_LOCAL_BYTES] if (root / item).exists() \
+            else []
+        if big:
+            line, col = experiment.position(("local", index))
+            largest = max(big, key=lambda p: p.stat().st_size)
+            findings.append(Finding(
+                file, line, col, f"local[{index}]",
+                f"ships {largest.relative_to(root).as_posix()} ({largest.stat().st_size / 1e6:.1f} MB) with every job "
+                f"from git: make it a training input (Azure reads a datastore URI, the smoke run a small sample in "
+                f"the repo; see README, Large data)", severity="warning"))
+    return findings
 
 
 def _kind(input_type: str) -> str:

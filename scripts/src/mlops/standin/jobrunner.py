@@ -1,0 +1,221 @@
+"""Run a submitted command job locally, the way Azure ML runs it on a cluster node.
+
+Queued, Preparing (the environment is built from the job's environment version, as for a smoke
+run; the code snapshot is downloaded from the blob store; inputs are resolved to files), Running
+(the command, with ``${{inputs.x}}`` replaced, in that environment; stdout and stderr go to
+``user_logs/std_log.txt`` in the job's artifacts as it runs), Finalizing (``outputs/`` uploaded to
+``ExperimentRun/dcid.<job>/outputs``), then Completed or Failed with Azure's error text.
+MLflow logs to a file store in the job's folder: there is no MLflow service here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from mlops.smoke import isolated_environment
+from mlops.standin.context import ARTIFACT_CONTAINER, Context, now_iso, outside_environment
+from mlops.standin.environments import environment_python
+from mlops.standin.routing import HttpError
+from mlops.standin.uris import locate
+
+BINDING = re.compile(r"\$\{\{\s*(inputs|outputs)\.([A-Za-z0-9_]+)\s*\}\}")
+LOG_NAME = "user_logs/std_log.txt"
+PUBLISH_SECONDS = 0.3
+QUEUED_SECONDS = 5
+FAILING_SCRIPT = ("import sys\nprint('Loading data...', flush=True)\n"
+                  "raise RuntimeError('injected fault job-fails: the training script failed')\n")
+
+
+class JobFailure(Exception):
+    """The job ends Failed with this Azure error code and message."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class JobRunner:
+    """Runs jobs in background threads; knows their processes so it can cancel and stop them."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self._processes: dict[str, subprocess.Popen] = {}
+        self._canceled: set[str] = set()
+        self._lock = threading.Lock()
+
+    def start(self, job_id: str) -> None:
+        """Run ``job_id`` in a thread."""
+        threading.Thread(target=self._run, args=(job_id,), name=f"job {job_id.rsplit('/', 1)[-1]}",
+                         daemon=True).start()
+
+    def resume(self) -> None:
+        """Start again every job a stopped stand-in left unfinished (in Azure the job kept running)."""
+        for rid, job in self.ctx.store.items("resources"):
+            if "/jobs/" in rid and job["properties"].get("status") not in ("Completed", "Failed", "Canceled"):
+                self.start(job["id"])
+
+    def cancel(self, job_id: str) -> None:
+        """Stop the job's process; it ends Canceled."""
+        with self._lock:
+            self._canceled.add(job_id.lower())
+            process = self._processes.get(job_id.lower())
+        if process is not None:
+            _kill(process)
+
+    def shutdown(self) -> None:
+        """Kill every running job process (the stand-in is stopping)."""
+        with self._lock:
+            processes = list(self._processes.values())
+        for process in processes:
+            _kill(process)
+
+    # -- one job --
+
+    def _update(self, job_id: str, status: str | None = None, **run: Any) -> dict[str, Any]:
+        with self.ctx.store.lock:
+            job = self.ctx.store.get("resources", job_id)
+            if status:
+                job["properties"]["status"] = status
+            job.setdefault("run", {}).update(run)
+            self.ctx.store.put("resources", job_id, job)
+            return job
+
+    def _run(self, job_id: str) -> None:
+        name = job_id.rsplit("/", 1)[-1]
+        folder = self.ctx.state_dir / "jobs" / name
+        try:
+            self._update(job_id, "Queued")
+            queued = self.ctx.faults.take("job-queued")
+            if queued is not None:
+                time.sleep(float(queued.params.get("seconds", QUEUED_SECONDS)))
+            self._update(job_id, "Preparing", startTimeUtc=now_iso())
+            job = self.ctx.store.get("resources", job_id)
+            workspace_id = job_id.rsplit("/jobs/", 1)[0]
+            if self.ctx.faults.take("image-build-fails") is not None:
+                raise JobFailure("ImageBuildFailure", "Failed to build the environment's image (injected fault "
+                                 "image-build-fails): conda env create exited with 1. See the image build log of "
+                                 f"environment {job['properties'].get('environmentId', '').split('/')[-3]}.")
+            python = self._environment(job)
+            work = self._stage(job, workspace_id, folder)
+            command = self._command(job, workspace_id, work)
+            if self.ctx.faults.take("job-fails") is not None:
+                (work / "_injected_failure.py").write_text(FAILING_SCRIPT, encoding="utf-8")
+                command = "python _injected_failure.py"
+            self._update(job_id, "Running")
+            code = self._execute(job_id, name, command, python, work, folder)
+            self._update(job_id, "Finalizing")
+            self._publish_outputs(name, work)
+            if job_id.lower() in self._canceled:
+                self._update(job_id, "Canceled", endTimeUtc=now_iso())
+            elif code != 0:
+                raise JobFailure("UserError", f"Execution failed. User process 'python' exited with status code "
+                                 f"{code}. Please check log file '{LOG_NAME}' for error details. Error: "
+                                 f"{_last_line(folder / 'std_log.txt')}")
+            else:
+                self._update(job_id, "Completed", endTimeUtc=now_iso())
+        except JobFailure as failure:
+            self._update(job_id, "Failed", endTimeUtc=now_iso(), error={"code": failure.code,
+                                                                       "message": failure.message})
+        except Exception as error:  # a stand-in problem is the job's failure, with the reason, never a hang
+            self._update(job_id, "Failed", endTimeUtc=now_iso(),
+                         error={"code": "SystemError", "message": f"the stand-in could not run the job: {error}"})
+
+    def _environment(self, job: dict[str, Any]) -> Path:
+        try:
+            return environment_python(self.ctx, job["properties"]["environmentId"])
+        except Exception as error:
+            raise JobFailure("ImageBuildFailure", f"Failed to build the environment's image: {error}") from None
+
+    def _stage(self, job: dict[str, Any], workspace_id: str, folder: Path) -> Path:
+        work = folder / "wd"
+        if work.exists():
+            shutil.rmtree(work)
+        work.mkdir(parents=True)
+        code_id = job["properties"].get("codeId")
+        if code_id:
+            code = self.ctx.store.get("resources", code_id)
+            where = locate(self.ctx, workspace_id, code["properties"]["codeUri"])
+            self.ctx.blobs.download_folder(where.account, where.container, where.prefix, work)
+        return work
+
+    def _command(self, job: dict[str, Any], workspace_id: str, work: Path) -> str:
+        inputs = job["properties"].get("inputs") or {}
+
+        def bind(match: re.Match[str]) -> str:
+            kind, name = match[1], match[2]
+            if kind == "outputs":
+                target = work / "named-outputs" / name
+                target.mkdir(parents=True, exist_ok=True)
+                return str(target)
+            spec = inputs.get(name)
+            if spec is None:
+                raise JobFailure("UserError", f"The command refers to ${{{{inputs.{name}}}}}, which the job does "
+                                 "not define.")
+            if spec.get("jobInputType") == "literal":
+                return str(spec.get("value"))
+            try:
+                return str(locate(self.ctx, workspace_id, spec["uri"]).local_path(self.ctx))
+            except HttpError as error:
+                raise JobFailure("UserError", error.message) from None
+
+        return BINDING.sub(bind, job["properties"].get("command") or "")
+
+    def _execute(self, job_id: str, name: str, command: str, python: Path, work: Path, folder: Path) -> int:
+        log_file = folder / "std_log.txt"
+        env = {k: v for k, v in outside_environment(isolated_environment()).items()
+               if not k.startswith(("MLFLOW_", "AZUREML_", "AZURE_"))}
+        env.update((k, str(v)) for k, v in (self.ctx.store.get("resources", job_id)["properties"]
+                                             .get("environmentVariables") or {}).items())
+        env["PATH"] = f"{python.parent}{os.pathsep}{env.get('PATH', '')}"
+        env["MLFLOW_TRACKING_URI"] = (folder / "mlruns").as_uri()
+        env["PYTHONUNBUFFERED"] = "1"
+        self._update(job_id, logs=[LOG_NAME])
+        with open(log_file, "wb") as output:
+            process = subprocess.Popen(["bash", "-c", command], cwd=work, env=env, stdout=output,
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            with self._lock:
+                self._processes[job_id.lower()] = process
+            try:
+                while process.poll() is None:
+                    self._publish_log(name, log_file)
+                    time.sleep(PUBLISH_SECONDS)
+            finally:
+                with self._lock:
+                    self._processes.pop(job_id.lower(), None)
+        self._publish_log(name, log_file)
+        return process.returncode
+
+    def _publish_log(self, name: str, log_file: Path) -> None:
+        self.ctx.blobs.write(self.ctx.storage_account, ARTIFACT_CONTAINER, f"ExperimentRun/dcid.{name}/{LOG_NAME}",
+                             log_file.read_bytes(), content_type="text/plain")
+
+    def _publish_outputs(self, name: str, work: Path) -> None:
+        outputs = work / "outputs"
+        if not outputs.is_dir():
+            return
+        for file in sorted(p for p in outputs.rglob("*") if p.is_file()):
+            relative = file.relative_to(work).as_posix()
+            self.ctx.blobs.write(self.ctx.storage_account, ARTIFACT_CONTAINER,
+                                 f"ExperimentRun/dcid.{name}/{relative}", file.read_bytes())
+
+
+def _last_line(log_file: Path) -> str:
+    try:
+        lines = [line for line in log_file.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "(no log)"
+    return lines[-1].strip()[:500] if lines else "(empty log)"
+
+
+def _kill(process: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
