@@ -51,8 +51,8 @@ def test_a_client_assertion_signs_in_like_github_oidc(standin):
     assert workspace.name == "ws-standin"
 
 
-def test_workspace_get_answers_what_the_sdk_needs(ml_client, standin):
-    workspace = ml_client.workspaces.get(ml_client.workspace_name)
+def test_workspace_get_answers_what_the_sdk_needs(standin_client, standin):
+    workspace = standin_client.workspaces.get(standin_client.workspace_name)
     assert (workspace.location, workspace.discovery_url) == ("westeurope", "https://westeurope.api.azureml.ms/discovery")
     assert any(p.endswith("/workspaces/ws-standin") for p in paths(standin, "GET"))
     assert all(r.api_version for r in standin.requests() if r.host == "management.azure.com")
@@ -76,24 +76,25 @@ def test_the_proxy_refuses_hosts_it_does_not_play(standin):
     assert [r.method for r in refused] == ["CONNECT", "GET"]
 
 
-def test_a_missing_compute_is_a_404_the_sdk_raises_as_not_found(ml_client):
+def test_a_missing_compute_is_a_404_the_sdk_raises_as_not_found(standin_client):
     with pytest.raises(ResourceNotFoundError):
-        ml_client.compute.get("nothing-here")
+        standin_client.compute.get("nothing-here")
 
 
-def test_a_job_runs_streams_its_log_downloads_its_outputs_and_registers_a_model(ml_client, standin, tmp_path, capsys):
+def test_a_job_runs_streams_its_log_downloads_its_outputs_and_registers_a_model(standin_client, standin, tmp_path,
+                                                                                 capsys):
     from azure.ai.ml.entities import Model
 
     files = project_files(tmp_path / "project")
-    job = submit_training(ml_client, files)
-    ml_client.jobs.stream(job.name)
+    job = submit_training(standin_client, files)
+    standin_client.jobs.stream(job.name)
     assert "training on 3 rows with 3 trees" in capsys.readouterr().out
-    assert ml_client.jobs.get(job.name).status == "Completed"
-    ml_client.jobs.download(job.name, download_path=str(tmp_path / "download"))
+    assert standin_client.jobs.get(job.name).status == "Completed"
+    standin_client.jobs.download(job.name, download_path=str(tmp_path / "download"))
     artifacts = tmp_path / "download" / "artifacts"
     assert json.loads((artifacts / "outputs" / "metrics.json").read_text()) == {"rows": 3, "trees": 3}
     assert "training on 3 rows" in (artifacts / "user_logs" / "std_log.txt").read_text()
-    model = ml_client.models.create_or_update(Model(name="standin-model", type="custom_model",
+    model = standin_client.models.create_or_update(Model(name="standin-model", type="custom_model",
                                                     path=f"azureml://jobs/{job.name}/outputs/artifacts/paths/outputs/"))
     assert (model.name, model.version) == ("standin-model", "1")
     logged = paths(standin)
@@ -102,68 +103,68 @@ def test_a_job_runs_streams_its_log_downloads_its_outputs_and_registers_a_model(
         assert any(p.endswith(expected) for p in logged), expected
 
 
-def test_a_job_name_is_taken_once(ml_client, tmp_path):
+def test_a_job_name_is_taken_once(standin_client, tmp_path):
     files = project_files(tmp_path / "project")
-    first = submit_training(ml_client, files)
-    assert ml_client.jobs.create_or_update(first).name == first.name  # the same submission again: the same job
+    first = submit_training(standin_client, files)
+    assert standin_client.jobs.create_or_update(first).name == first.name  # the same submission again: the same job
     from standin_helpers import training_entities
 
     *_, changed = training_entities(files)
     changed.command = "python train.py --data ${{inputs.data}} --trees 4"
     with pytest.raises(HttpResponseError, match="A job with this name already exists"):
-        ml_client.jobs.create_or_update(changed)
+        standin_client.jobs.create_or_update(changed)
 
 
-def test_job_fails_fault_ends_the_job_failed_with_the_log_tail(ml_client, standin, tmp_path):
+def test_job_fails_fault_ends_the_job_failed_with_the_log_tail(standin_client, standin, tmp_path):
     from azure.ai.ml.exceptions import JobException
 
     standin.inject("job-fails")
-    job = submit_training(ml_client, project_files(tmp_path / "project"))
+    job = submit_training(standin_client, project_files(tmp_path / "project"))
     with pytest.raises(JobException, match="injected fault job-fails"):
-        ml_client.jobs.stream(job.name)
-    ml_client.jobs.download(job.name, download_path=str(tmp_path / "download"))
+        standin_client.jobs.stream(job.name)
+    standin_client.jobs.download(job.name, download_path=str(tmp_path / "download"))
     log = (tmp_path / "download" / "artifacts" / "user_logs" / "std_log.txt").read_text()
     assert "Traceback" in log and "RuntimeError: injected fault job-fails" in log
 
 
-def test_lost_response_fault_applies_the_submission_and_drops_every_answer(ml_client, standin, tmp_path):
+def test_lost_response_fault_applies_the_submission_and_drops_every_answer(standin_client, standin, tmp_path):
     from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 
     standin.inject("lost-response")
     with pytest.raises((ServiceRequestError, ServiceResponseError)):
-        submit_training(ml_client, project_files(tmp_path / "project"))
-    assert ml_client.jobs.get("train-1").name == "train-1"  # submitted, though no answer arrived
+        submit_training(standin_client, project_files(tmp_path / "project"))
+    assert standin_client.jobs.get("train-1").name == "train-1"  # submitted, though no answer arrived
     puts = [r for r in standin.requests() if r.method == "PUT" and r.path.endswith("/jobs/train-1")]
     assert len(puts) == 4 and {r.fault for r in puts} == {"lost-response"}  # azure-core retried 3 times
 
 
-def test_image_build_fails_fault_fails_the_job_in_preparing(ml_client, standin, tmp_path):
+def test_image_build_fails_fault_fails_the_job_in_preparing(standin_client, standin, tmp_path):
     from azure.ai.ml.exceptions import JobException
 
     standin.inject("image-build-fails")
-    job = submit_training(ml_client, project_files(tmp_path / "project"))
+    job = submit_training(standin_client, project_files(tmp_path / "project"))
     with pytest.raises(JobException, match="ImageBuildFailure"):
-        ml_client.jobs.stream(job.name)
-    assert ml_client.jobs.get(job.name).status == "Failed"
+        standin_client.jobs.stream(job.name)
+    assert standin_client.jobs.get(job.name).status == "Failed"
 
 
-def test_job_queued_fault_holds_the_job_in_queued(ml_client, standin, tmp_path):
+def test_job_queued_fault_holds_the_job_in_queued(standin_client, standin, tmp_path):
     standin.inject("job-queued:seconds=3")
-    job = submit_training(ml_client, project_files(tmp_path / "project"))
-    assert ml_client.jobs.get(job.name).status == "Queued"
-    ml_client.jobs.stream(job.name)
-    assert ml_client.jobs.get(job.name).status == "Completed"
+    job = submit_training(standin_client, project_files(tmp_path / "project"))
+    assert standin_client.jobs.get(job.name).status == "Queued"
+    standin_client.jobs.stream(job.name)
+    assert standin_client.jobs.get(job.name).status == "Completed"
 
 
-def test_compute_update_forbidden_fault_answers_403_to_an_update_only(ml_client, standin):
+def test_compute_update_forbidden_fault_answers_403_to_an_update_only(standin_client, standin):
     from azure.ai.ml.entities import AmlCompute
 
     standin.inject("compute-update-forbidden")
     cluster = AmlCompute(name="cpu-cluster", size="Standard_DS3_v2", max_instances=2)
-    ml_client.compute.begin_create_or_update(cluster).result()
+    standin_client.compute.begin_create_or_update(cluster).result()
     cluster.max_instances = 4
     with pytest.raises(HttpResponseError) as raised:
-        ml_client.compute.begin_create_or_update(cluster).result()
+        standin_client.compute.begin_create_or_update(cluster).result()
     assert raised.value.status_code == 403 and "AuthorizationFailed" in str(raised.value)
 
 

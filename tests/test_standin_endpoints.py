@@ -27,12 +27,12 @@ def files(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def released(module_ml_client, files):
+def released(module_standin_client, files):
     """An endpoint whose deployment ``blue`` takes all traffic."""
-    prepare_release(module_ml_client, files)
-    module_ml_client.online_deployments.begin_create_or_update(deployment(files, "blue")).result()
-    set_traffic(module_ml_client, ENDPOINT, {"blue": 100})
-    return module_ml_client
+    prepare_release(module_standin_client, files)
+    module_standin_client.online_deployments.begin_create_or_update(deployment(files, "blue")).result()
+    set_traffic(module_standin_client, ENDPOINT, {"blue": 100})
+    return module_standin_client
 
 
 @pytest.fixture
@@ -148,7 +148,9 @@ def test_killed_mid_rollout_applies_the_change_then_hangs_up_until_cleared(clien
     module_standin.inject("killed-mid-rollout")
     with pytest.raises((ServiceRequestError, ServiceResponseError)):
         set_traffic(client, ENDPOINT, {"blue": 90, "green": 10})
+    assert module_standin.caller_killed.is_set()  # what a harness waits for before killing the process
     dropped = [r for r in module_standin.requests() if r.fault == "killed-mid-rollout"]
     assert len(dropped) > 1  # the change itself and azure-core's retries: nothing answered once "killed"
     module_standin.clear()
     assert client.online_endpoints.get(ENDPOINT).traffic == {"blue": 90, "green": 10}
+    assert not module_standin.caller_killed.is_set()

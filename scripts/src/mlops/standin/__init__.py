@@ -8,10 +8,24 @@ Start it with ``python -m mlops.standin --port 0 --state DIR`` or, from Python::
 It answers for management.azure.com (ARM), login.microsoftonline.com, the storage account and the
 regional run-history and scoring hosts through a CONNECT proxy on 127.0.0.1; jobs run locally in the
 smoke run's environment, deployments run score.py under azmlinfsrv. Faults are named in
-:data:`mlops.standin.faults.FAULTS`. See notes/STANDIN.md for usage.
+:data:`mlops.standin.injection.FAULTS`. See notes/STANDIN.md for usage.
+
+The names below are imported on first use: a child process that runs one module of this package
+(the environment builder) must not pay for the server's imports.
 """
 
-from mlops.standin.faults import FAULTS, Fault, parse_fault
-from mlops.standin.server import StandIn
+from __future__ import annotations
 
-__all__ = ["FAULTS", "Fault", "StandIn", "parse_fault"]
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {"FAULTS": "mlops.standin.injection", "Fault": "mlops.standin.injection",
+            "parse_fault": "mlops.standin.injection", "StandIn": "mlops.standin.server"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'mlops.standin' has no attribute {name!r}")

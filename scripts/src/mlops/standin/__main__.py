@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 from mlops.errors import MlopsError
-from mlops.standin.faults import FAULTS, parse_fault
+from mlops.standin.injection import FAULTS, parse_fault
 from mlops.standin.server import DEFAULT_LOCATION, StandIn
 
 SECRET = "AZURE_CLIENT_SECRET"
@@ -42,7 +42,7 @@ def export_lines(variables: dict[str, str], secret_file: Path) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
+def serve_until_stopped(argv: list[str] | None = None) -> int:
     """Start, print, wait for SIGINT/SIGTERM, stop."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -70,4 +70,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(serve_until_stopped())

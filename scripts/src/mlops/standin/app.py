@@ -9,6 +9,7 @@ no answer at all, which is how a response gets lost.
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,8 +17,8 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mlops.standin.faults import Faults
 from mlops.standin.identity import Identity
+from mlops.standin.injection import Faults
 from mlops.standin.requestlog import LoggedRequest, RequestLog
 from mlops.standin.routing import HttpError, Router, arm_error, json_response
 
@@ -51,7 +52,7 @@ class StandInApp:
     faults: Faults
     control: Router
     identity: Identity
-    killed: dict[str, bool] = field(default_factory=lambda: {"now": False})
+    killed: threading.Event = field(default_factory=threading.Event)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -89,9 +90,9 @@ class StandInApp:
     def _request_fault(self, kind: str, request: Request) -> Response | None:
         if kind != "arm":
             return None
-        if self.killed["now"]:
+        if self.killed.is_set():
             if self.faults.armed("killed-mid-rollout") is None:
-                self.killed["now"] = False
+                self.killed.clear()
             else:
                 return Drop("killed-mid-rollout")
         throttle = self.faults.take("throttle")

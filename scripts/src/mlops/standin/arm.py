@@ -19,7 +19,7 @@ from azure.storage.blob import ContainerSasPermissions, generate_container_sas
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mlops.standin import lro
+import mlops.standin.lro as lro
 from mlops.standin.blobs import blob_url
 from mlops.standin.context import ARTIFACT_CONTAINER, PROVIDER, WORKSPACE_CONTAINER, Context, now_iso, system_data
 from mlops.standin.routing import HttpError, Router, arm_error, json_response

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -12,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from mlops.standin.blobs import BlobService
-from mlops.standin.faults import Faults
 from mlops.standin.identity import Identity
+from mlops.standin.injection import Faults
 from mlops.standin.requestlog import RequestLog
 from mlops.standin.store import Store
 
@@ -76,7 +77,8 @@ class Context:
     subscription_id: str
     storage_account: str
     storage_key: str
-    killed: dict[str, bool] = field(default_factory=lambda: {"now": False})
+    # set when killed-mid-rollout fires; a harness waits on it to kill the caller for real
+    caller_killed: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def create(cls, state_dir: Path, *, location: str, subscription_id: str, tenant_id: str) -> Context:

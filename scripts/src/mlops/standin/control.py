@@ -14,11 +14,11 @@ from starlette.responses import Response
 
 from mlops.errors import MlopsError
 from mlops.standin.context import Context
-from mlops.standin.faults import FAULTS
+from mlops.standin.injection import FAULTS
 from mlops.standin.routing import Router, json_response
 
 
-def add_routes(ctx: Context, router: Router) -> None:
+def add_control_routes(ctx: Context, router: Router) -> None:
     """Register the control routes."""
 
     def about(request: Request) -> Response:
@@ -30,7 +30,8 @@ def add_routes(ctx: Context, router: Router) -> None:
         return json_response([asdict(entry) for entry in ctx.log.read()])
 
     def faults(request: Request) -> Response:
-        return json_response({"known": FAULTS, "armed": ctx.faults.describe(), "fired": ctx.faults.fired})
+        return json_response({"known": FAULTS, "armed": ctx.faults.describe(), "fired": ctx.faults.fired,
+                              "caller_killed": ctx.caller_killed.is_set()})
 
     async def arm(request: Request) -> Response:
         body = await request.json()

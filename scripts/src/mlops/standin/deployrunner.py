@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import mlops.standin.lro as lro
 from mlops.errors import MlopsError
 from mlops.server_process import RunningServer, free_port, log_tail, stop, wait_until_ready
 from mlops.serving import ADAPTERS, Launch, score_command
 from mlops.smoke import isolated_environment
-from mlops.standin import lro
 from mlops.standin.context import Context, outside_environment
 from mlops.standin.environments import environment_python
 from mlops.standin.uris import locate

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mlops.standin import lro
+import mlops.standin.lro as lro
 from mlops.standin.app import Drop
 from mlops.standin.arm import WS, Arm, quota_refusal, read_json, resource_id, stored_or_404, workspace_of
 from mlops.standin.context import PROVIDER, Context, system_data
@@ -118,7 +118,7 @@ class Endpoints:
         self.ctx.store.put("resources", rid, endpoint)
         lro.finish_operation(self.ctx, operation, "Succeeded")
         if self._gives_new_traffic(existing, traffic, mirror) and self.ctx.faults.armed("killed-mid-rollout"):
-            self.ctx.killed["now"] = True
+            self.ctx.caller_killed.set()
             return Drop("killed-mid-rollout")
         shown = {**self._public(endpoint), "properties": {**endpoint["properties"],
                                                           "provisioningState": "Creating" if existing is None

@@ -14,12 +14,14 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlops.errors import MlopsError
 from mlops.runtime_env import ensure_venv
 from mlops.runtime_spec import RuntimeSpec, SpecError, load_runtime_spec
-from mlops.serving import INFERENCE_SERVER_PACKAGES
-from mlops.standin.context import Context, outside_environment
+
+if TYPE_CHECKING:
+    from mlops.standin.context import Context
 
 
 class EnvironmentError_(MlopsError):
@@ -28,6 +30,8 @@ class EnvironmentError_(MlopsError):
 
 def environment_python(ctx: Context, environment_id: str) -> Path:
     """The interpreter for the environment version ``environment_id`` (an ARM id), built when missing."""
+    from mlops.standin.context import outside_environment
+
     environment = ctx.store.get("resources", environment_id)
     if environment is None:
         raise EnvironmentError_(f"environment {environment_id.rsplit('/', 3)[-3]} was not found")
@@ -39,7 +43,10 @@ def environment_python(ctx: Context, environment_id: str) -> Path:
         spec_file = Path(scratch) / "environment.yml"
         spec_file.write_text(conda, encoding="utf-8")
         # In a child process, so the build never inherits a client's proxy settings (see outside_environment).
-        result = subprocess.run([sys.executable, "-m", "mlops.standin.environments", str(spec_file)],
+        from mlops.serving import INFERENCE_SERVER_PACKAGES
+
+        result = subprocess.run([sys.executable, "-m", "mlops.standin.environments", str(spec_file),
+                                 *INFERENCE_SERVER_PACKAGES],
                                 capture_output=True, text=True, env=outside_environment())
     answer = (result.stdout.strip().splitlines() or [""])[-1]
     if result.returncode != 0 or not answer.startswith("{"):
@@ -50,13 +57,16 @@ def environment_python(ctx: Context, environment_id: str) -> Path:
     return Path(outcome["python"])
 
 
-def build(spec_file: Path) -> Path:
-    """Build (or find) the environment of the conda file ``spec_file``; return its interpreter."""
+def build(spec_file: Path, server_packages: tuple[str, ...]) -> Path:
+    """Build (or find) the environment of the conda file ``spec_file``; return its interpreter.
+
+    ``server_packages`` (the inference server's pins), when the spec lists them, become the ``score`` extra.
+    """
     try:
         spec = load_runtime_spec(spec_file, "conda_file")
     except SpecError as error:
         raise EnvironmentError_(str(error.findings[0])) from None
-    server = tuple(p for p in INFERENCE_SERVER_PACKAGES if p in spec.requirements)
+    server = tuple(p for p in server_packages if p in spec.requirements)
     if server:
         spec = RuntimeSpec(spec.path, spec.python, tuple(r for r in spec.requirements if r not in server))
         return ensure_venv(spec, kind="score", extra=server, log=lambda line: None)
@@ -65,6 +75,6 @@ def build(spec_file: Path) -> Path:
 
 if __name__ == "__main__":
     try:
-        print(json.dumps({"python": str(build(Path(sys.argv[1])))}))
+        print(json.dumps({"python": str(build(Path(sys.argv[1]), tuple(sys.argv[2:])))}))
     except MlopsError as failure:
         print(json.dumps({"error": str(failure)}))

@@ -3,8 +3,8 @@
 Enable with ``pytest_plugins = ["mlops.standin.fixtures"]`` in a conftest.py or test module.
 ``standin`` is a fresh stand-in per test (state in the test's tmp_path), ``module_standin`` one per
 test module (for tests that share an expensive set-up, such as a running deployment); both set the
-client's variables for as long as they live, so every request goes to 127.0.0.1. ``ml_client`` and
-``module_ml_client`` are unmodified MLClients on them with a real ``ClientSecretCredential``.
+client's variables for as long as they live, so every request goes to 127.0.0.1. ``standin_client`` and
+``module_standin_client`` are unmodified MLClients on them with a real ``ClientSecretCredential``.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def standin(tmp_path) -> Iterator[StandIn]:
 
 
 @pytest.fixture
-def ml_client(standin):
+def standin_client(standin):
     """The unmodified MLClient for workspace rg-standin/ws-standin of ``standin``."""
     return standin.ml_client(RESOURCE_GROUP, WORKSPACE)
 
@@ -55,6 +55,6 @@ def module_standin(tmp_path_factory) -> Iterator[StandIn]:
 
 
 @pytest.fixture(scope="module")
-def module_ml_client(module_standin):
+def module_standin_client(module_standin):
     """The unmodified MLClient for workspace rg-standin/ws-standin of ``module_standin``."""
     return module_standin.ml_client(RESOURCE_GROUP, WORKSPACE)

@@ -42,7 +42,7 @@ def run_view(ctx: Context, job: dict) -> dict:
     return details
 
 
-def add_routes(ctx: Context, router: Router) -> None:
+def add_history_routes(ctx: Context, router: Router) -> None:
     """The run-history and data routes."""
     history = "/history/v1.0" + WS
     data = "/data/v1.0" + WS

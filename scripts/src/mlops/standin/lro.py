@@ -60,7 +60,7 @@ def accepted(ctx: Context, request: Request, operation: str, body: Any | None, s
     return json_response(body, status, headers)
 
 
-def add_routes(ctx: Context, router: Router) -> None:
+def add_operation_routes(ctx: Context, router: Router) -> None:
     """The status and result URLs the SDK polls."""
     prefix = rf"/subscriptions/[^/]+/providers/{PROVIDER}/locations/[^/]+"
 

@@ -19,14 +19,15 @@ from typing import Any
 
 import uvicorn
 
-from mlops.standin import lro
+import mlops.standin.lro as lro
 from mlops.standin.app import HostRoutes, StandInApp, not_found
 from mlops.standin.arm import Arm
 from mlops.standin.context import STANDIN_URL, Context
+from mlops.standin.control import add_control_routes
 from mlops.standin.deployrunner import DeploymentRunner
 from mlops.standin.endpoints import Endpoints
-from mlops.standin.faults import FAULTS, Fault
-from mlops.standin.history import add_routes as history_routes
+from mlops.standin.history import add_history_routes
+from mlops.standin.injection import FAULTS, Fault
 from mlops.standin.jobrunner import JobRunner
 from mlops.standin.jobs import Jobs
 from mlops.standin.proxy import ProxyRoutes, start_proxy
@@ -197,12 +198,17 @@ class StandIn:
     # -- faults and the request log --
 
     def inject(self, fault: str | Fault) -> Fault:
-        """Arm a named fault (see ``mlops.standin.faults.FAULTS``)."""
+        """Arm a named fault (see ``mlops.standin.injection.FAULTS``)."""
         return self.ctx.faults.inject(fault)
 
     def clear(self, name: str | None = None) -> None:
         """Disarm one fault, or all."""
         self.ctx.faults.clear(name)
+
+    @property
+    def caller_killed(self) -> threading.Event:
+        """Set when killed-mid-rollout fired: a harness waits on it, then kills the caller's process."""
+        return self.ctx.caller_killed
 
     def requests(self) -> list[LoggedRequest]:
         """Every request logged in this stand-in's state folder, oldest first."""
@@ -223,7 +229,7 @@ class StandIn:
         ctx.identity.add_routes(login)
         workspace = Arm(ctx)
         workspace.add_routes(arm)
-        lro.add_routes(ctx, arm)
+        lro.add_operation_routes(ctx, arm)
         job_runner = JobRunner(ctx)
         self.runners.append(job_runner)
         Jobs(ctx, workspace, job_runner).add_routes(arm)
@@ -232,16 +238,14 @@ class StandIn:
         Endpoints(ctx, workspace, deployment_runner).add_routes(arm)
         Scoring(ctx, deployment_runner).add_routes(scoring)
         ctx.blobs.add_routes(storage)
-        history_routes(ctx, history)
-        from mlops.standin.control import add_routes as control_routes
-
-        control_routes(ctx, control)
+        add_history_routes(ctx, history)
+        add_control_routes(ctx, control)
         hosts = [HostRoutes(lambda h: h == "login.microsoftonline.com", login, "login"),
                  HostRoutes(lambda h: h == "management.azure.com", arm, "arm", lambda path: True),
                  HostRoutes(lambda h: h.endswith(".blob.core.windows.net"), storage, "blob"),
                  HostRoutes(lambda h: h == ctx.history_host(), history, "history", lambda path: path != "/discovery"),
                  HostRoutes(lambda h: h.endswith(f".{ctx.location}.inference.ml.azure.com"), scoring, "scoring")]
-        return StandInApp(hosts, ctx.log, ctx.faults, control, ctx.identity, ctx.killed)
+        return StandInApp(hosts, ctx.log, ctx.faults, control, ctx.identity, ctx.caller_killed)
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05) -> bool:

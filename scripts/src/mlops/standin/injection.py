@@ -34,7 +34,8 @@ FAULTS = {
     "compute-update-forbidden": "the next update of an existing compute answers 403 AuthorizationFailed, as for "
                                 "a principal with the AzureML Data Scientist role",
     "killed-mid-rollout": "after the first traffic change that gives a new deployment traffic (or a mirror), "
-                          "the caller is treated as killed: that answer and every later management request "
+                          "the caller is treated as killed (StandIn.caller_killed is set, for a harness to kill "
+                          "the process for real): that answer and every later management request "
                           "drop the connection until the fault is cleared",
 }
 DEFAULT_TIMES = {"throttle": 2, "lost-response": 4}
