@@ -39,13 +39,15 @@ def older_repo(tmp_path, monkeypatch):
 
 
 def test_validate_names_each_old_field_and_its_new_form_once(older_repo):
+    lines = (older_repo / "iris-classifier.yml").read_text().splitlines()
+    line = next(number for number, text in enumerate(lines, 1) if text.startswith("  timeout_secs:"))
     findings = [str(finding) for finding in validate_project(older_repo).findings]
     assert findings == [
         "azure-compute-config.json:1:1: max_nodes: required since toolkit 0.2.0: run `mlops migrate` to add it "
         "with its default max_nodes: 1, or add it yourself",
         "azure-compute-config.json:4:3: vm_sku: now called vm_size (toolkit 0.2.0): run `mlops migrate` to rename "
         "it, keeping its value and comments",
-        "iris-classifier.yml:37:3: smoke.timeout_secs: now called smoke.timeout_seconds (toolkit 0.2.0): run "
+        f"iris-classifier.yml:{line}:3: smoke.timeout_secs: now called smoke.timeout_seconds (toolkit 0.2.0): run "
         "`mlops migrate` to rename it, keeping its value and comments",
     ]
 

@@ -90,11 +90,17 @@ def user_edits(repo: Path) -> dict[str, str]:
     edit(experiment, "  timeout_seconds: 300\n", "  timeout_seconds: 240  # our runner is fast\n")
     with (repo / "train.py").open("a") as script:
         script.write("\n# Reviewed by the data science team.\n")
-    edit(repo / "serving/sklearn_predictor.py", 'description="One object per row: feature name -> number."',
-         'description="One flower per row: sepal and petal measurements in cm."')
+    with (repo / "serving/sklearn_predictor.py").open("a") as predictor:
+        predictor.write('\n\n# How the botanists name the classes in their reports.\n'
+                        'DISPLAY_NAMES = {"setosa": "Iris setosa", "versicolor": "Iris versicolor"}\n')
     commit(repo, "Tune the experiment")
     return {name: (repo / name).read_text()
             for name in ("train.py", "serving/sklearn_predictor.py")}
+
+
+def experiment_line(path: Path, start: str) -> int:
+    """The 1-based number of the first line of ``path`` that starts with ``start``."""
+    return next(number for number, line in enumerate(path.read_text().splitlines(), 1) if line.startswith(start))
 
 
 def untracked_rejects(repo: Path) -> list[Path]:
@@ -138,8 +144,9 @@ def test_make_update_takes_v2_keeps_every_user_edit_and_passes_make_check(tmp_pa
     run(["git", "checkout", "HEAD", "--", "iris-classifier.yml"], repo)
     validate = run([str(repo / ".venv/bin/mlops"), "validate"], repo, check=False)
     assert validate.returncode == 1
+    line = experiment_line(repo / "iris-classifier.yml", "  timeout_seconds:")
     assert validate.stdout.splitlines()[0] == (
-        "iris-classifier.yml:37:3: smoke.timeout_seconds: now called smoke.time_limit_seconds (toolkit 0.2.0): "
+        f"iris-classifier.yml:{line}:3: smoke.timeout_seconds: now called smoke.time_limit_seconds (toolkit 0.2.0): "
         "run `mlops migrate` to rename it, keeping its value and comments")
 
 
