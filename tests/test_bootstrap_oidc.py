@@ -151,7 +151,8 @@ def test_missing_cli_is_named(tmp_path, capsys, monkeypatch):
 
 def test_the_generated_readme_walks_a_new_user_to_configured_secrets(tmp_path):
     readme = (bake(tmp_path, experiment="fraud-model") / "README.md").read_text("utf-8")
-    steps = [readme.index(text) for text in (
+    start = readme.index("Push this repo to GitHub")  # "What you need" names `az login` earlier
+    steps = [readme.index(text, start) for text in (
         "Push this repo to GitHub", "az login", "mlops bootstrap-oidc --repo ORG/REPO > bootstrap-oidc.sh",
         "bash bootstrap-oidc.sh", "Protect the environment `production`", ".venv/bin/mlops doctor` reads",
         "Merge a pull request to `main`")]

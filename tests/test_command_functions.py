@@ -9,10 +9,12 @@ from pathlib import Path
 from conftest import bake
 from mlops.commands import COMMANDS
 
-TYPED = {"validate": "validate", "assemble": "assemble_script", "smoke-train": "smoke_train",
-         "serve": "prepare_server", "api-test": "api_test", "plan": "plan", "train": "train", "deploy": "deploy",
-         "bootstrap-oidc": "bootstrap_oidc", "doctor": "doctor", "sample-request": "write_sample_request",
-         "runs": "local_runs", "update": "update", "migrate": "migrate", "drift": "drift"}
+TYPED = {"validate": "validate", "runtime-env": "link_runtime_env", "assemble": "assemble_script",
+         "smoke-train": "smoke_train", "serve": "prepare_server", "api-test": "api_test", "plan": "plan",
+         "check": "check", "train": "train", "deploy": "deploy", "bootstrap-oidc": "bootstrap_oidc",
+         "doctor": "doctor", "sample-request": "write_sample_request", "runs": "local_runs", "share": "share",
+         "promote": "promote", "rollback": "rollback",
+         "update": "update", "migrate": "migrate", "drift": "drift"}
 
 
 def test_every_command_has_a_typed_function_without_test_seams():

@@ -284,7 +284,18 @@ def test_laptop_without_az_login_says_what_to_run(laptop):
     with pytest.raises(LoginError) as failure:
         get_credential({}).get_token(SCOPE)
     message = str(failure.value)
-    assert message.startswith("login (DefaultAzureCredential") and "run `az login`" in message
+    assert message.startswith("log in to Azure first: run `az login`, or put a service principal in .env")
+    assert "\n" not in message and len(message) < 300
+    assert "Please run 'az login'" in failure.value.detail  # azure-identity's account, for --debug
+
+
+def test_laptop_without_az_says_to_install_it_first(laptop, monkeypatch):
+    monkeypatch.setenv("PATH", str(laptop))  # no az anywhere
+    with pytest.raises(LoginError) as failure:
+        get_credential({}).get_token(SCOPE)
+    message = str(failure.value)
+    assert message.startswith("log in to Azure first: install the Azure CLI (https://aka.ms/installazurecli)")
+    assert "\n" not in message and len(message) < 300
 
 
 def test_without_arguments_the_chooser_reads_the_dotenv_of_the_current_folder(tmp_path, monkeypatch, entra):

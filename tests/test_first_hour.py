@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import socket
+from pathlib import Path
 
 from conftest import bake, mlops, run
 
@@ -63,3 +65,64 @@ def test_every_toolkit_command_the_readme_promises_has_a_make_target_with_a_bann
         assert f"$(MLOPS) {target}" in recipes[target], target
     for target in ("validate", "smoke-train", "plan", "api-test", "train", "deploy"):
         assert recipes[target].startswith(f'\t@echo "{target}: '), target
+
+
+def test_train_without_credentials_on_a_laptop_is_one_line_that_starts_with_the_fix(set_up_repo, tmp_path):
+    repo = set_up_repo("sklearn")
+    no_az = tmp_path / "bin"
+    no_az.mkdir()
+    (no_az / "make").symlink_to(shutil.which("make"))
+    env = {"AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000", "PATH": str(no_az),
+           # the Azure CLI credential alone: no managed-identity probe of 169.254.169.254 from a test
+           "AZURE_TOKEN_CREDENTIALS": "AzureCliCredential", "GITHUB_ACTIONS": ""}
+    result = mlops("train", cwd=repo, env=env)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [result.stderr.strip()], result.stderr
+    assert result.stderr.startswith("error: log in to Azure first: install the Azure CLI"), result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert max(len(line) for line in (result.stdout + result.stderr).splitlines()) <= 300
+    debug = mlops("--debug", "train", cwd=repo, env=env)
+    assert "detail: " in debug.stderr and "AzureCliCredential" in debug.stderr
+
+
+def test_setup_gives_editors_and_notebooks_the_runtime_interpreter(set_up_repo):
+    repo = set_up_repo("sklearn")
+    settings = json.loads((repo / ".vscode" / "settings.json").read_text())
+    interpreter = Path(settings["python.defaultInterpreterPath"].replace("${workspaceFolder}", str(repo)))
+    assert interpreter == repo / ".venv-runtime" / "bin" / "python" and interpreter.exists()
+    run([str(interpreter), "-c", "import sklearn, pandas, mlflow"], repo)
+    trained = run([str(interpreter), "train.py", "--training_data", "data/iris.csv", "--n_estimators", "3"], repo)
+    assert trained.returncode == 0
+    assert ".venv-runtime" in (repo / ".gitignore").read_text().splitlines()
+    result = mlops("runtime-env", cwd=repo, check=True)  # again: the same environment, relinked
+    assert result.stdout.startswith("runtime-env: .venv-runtime/bin/python has the packages")
+    assert interpreter.exists()
+
+
+def test_mlops_check_runs_the_steps_of_make_check_in_their_order(tmp_path):
+    from mlops.commands.check import STEPS
+
+    makefile = (bake(tmp_path) / "Makefile").read_text()
+    prerequisites = re.search(r"^check:([^#\n]*)", makefile, re.MULTILINE).group(1).split()
+    assert list(STEPS) == prerequisites
+
+
+def test_mlops_check_stops_at_the_first_failing_step_and_names_it(set_up_repo, tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(set_up_repo("sklearn"), repo, symlinks=True, ignore=shutil.ignore_patterns("build", "outputs"))
+    config = repo / "azure-compute-config.json"
+    config.write_text(config.read_text().replace('"max_nodes": 1', '"max_nodes": 0'))
+    result = mlops("check", cwd=repo)
+    assert result.returncode == 1
+    assert "check: validate" in result.stdout and "check: smoke-train" not in result.stdout
+    assert "max_nodes" in result.stdout
+    assert result.stderr.strip() == ("check: validate failed: fix what it printed above, "
+                                     "then run `mlops check` again")
+
+
+def test_mlops_check_passes_where_make_check_passes(set_up_repo):
+    result = mlops("check", cwd=set_up_repo("sklearn"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    banners = [line for line in result.stdout.splitlines() if line.startswith("check: ")]
+    assert banners[:-1] == [f"check: {step}" for step in ("validate", "smoke-train", "plan", "test", "api-test")]
+    assert banners[-1].startswith("check: all passed (validate ")

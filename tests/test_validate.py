@@ -244,6 +244,42 @@ def test_python_dash_m_runs_the_same_cli(repo):
     assert result.returncode == 0 and result.stdout.startswith("valid:")
 
 
+@pytest.mark.parametrize(("vm_size", "image", "expected"), [
+    ("Standard_NC6s_v3", None,
+     "is a CPU image but vm_size 'Standard_NC6s_v3' in azure-compute-config.json is a GPU size"),
+    ("Standard_DS11_v2", "mcr.microsoft.com/azureml/openmpi4.1.0-cuda11.8-cudnn8-ubuntu22.04:latest",
+     "is a GPU (CUDA) image but vm_size 'Standard_DS11_v2' in azure-compute-config.json is a CPU size"),
+])
+def test_a_vm_size_and_image_that_do_not_fit_are_a_warning_naming_both(repo, vm_size, image, expected):
+    edit_json(repo, "azure-compute-config.json", vm_size=vm_size)
+    if image:
+        replace(repo, "iris-classifier.yml", "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest", image)
+    report = validate_project(repo)
+    assert report.errors == []
+    [finding] = report.findings
+    assert (finding.file, finding.line, finding.field) == ("iris-classifier.yml", 7, "image")
+    assert finding.severity == "warning"
+    assert expected in finding.message
+
+
+def test_a_gpu_size_with_a_cuda_image_is_fine(repo):
+    edit_json(repo, "azure-compute-config.json", vm_size="Standard_NC6s_v3")
+    replace(repo, "iris-classifier.yml", "openmpi4.1.0-ubuntu22.04", "openmpi4.1.0-cuda11.8-cudnn8-ubuntu22.04")
+    assert findings(repo) == []
+
+
+def test_an_unpinned_runtime_package_is_a_warning_on_its_line(repo):
+    replace(repo, "environment/environment.yml", "joblib==1.6.0", "joblib>=1.5")
+    replace(repo, "environment/environment.yml", "pandas==3.1.1", "pandas")
+    report = validate_project(repo)
+    assert report.errors == []
+    assert [(f.file, f.line, f.severity) for f in report.findings] == [
+        ("environment/environment.yml", 11, "warning"), ("environment/environment.yml", 12, "warning")]
+    assert "'pandas' is not pinned: write one version ('name==X.Y.Z')" in report.findings[0].message
+    result = mlops("validate", cwd=repo)
+    assert result.returncode == 0 and "(2 warning(s))" in result.stdout
+
+
 def test_a_smoke_argument_the_script_does_not_take_is_a_problem_of_the_experiment_file(repo):
     replace(repo, EXPERIMENT, "    n_estimators: 5\n", "    n_estimator: 5\n")
     [line] = findings(repo)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from pathlib import Path
 
@@ -31,13 +32,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_azure_identity(debug: bool) -> None:
+    """Keep azure-identity's per-credential warnings off the terminal unless ``--debug``.
+
+    Without a logging setup Python prints them through its last-resort handler: a 17-line account of
+    a failed ``DefaultAzureCredential`` before our one-line error that says what to do.
+    """
+    logging.getLogger("azure.identity").setLevel(logging.DEBUG if debug else logging.CRITICAL)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command named in ``argv`` and return its exit code."""
     args = build_parser().parse_args(argv)
+    quiet_azure_identity(args.debug)
     try:
         return int(args.handler(args) or 0)
     except MlopsError as error:
         if args.debug:
+            if getattr(error, "detail", ""):
+                print(f"detail: {error.detail}", file=sys.stderr)
             raise
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code

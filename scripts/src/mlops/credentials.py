@@ -10,6 +10,7 @@ cannot refresh (Azure/login#372). No path ever prints, logs or puts a token or s
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -42,8 +43,9 @@ class LoginError(MlopsError, ClientAuthenticationError):
     authentication failure (no retries).
     """
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, detail: str = "") -> None:
         ClientAuthenticationError.__init__(self, message=message)
+        self.detail = detail  # azure-identity's own account of the failure, for `mlops --debug`
 
     def __str__(self) -> str:
         return self.message
@@ -126,15 +128,29 @@ class DotenvServicePrincipalCredential(_ExplainsFailures, ClientSecretCredential
 
 
 class LaptopCredential(_ExplainsFailures, DefaultAzureCredential):
-    """``DefaultAzureCredential``: ``az login`` on a laptop, managed identity on Azure compute."""
+    """``DefaultAzureCredential``: ``az login`` on a laptop, managed identity on Azure compute.
+
+    Its failure lists every credential of the chain (about 1,800 characters); the user needs the first
+    thing to do, so the message starts with it and the chain's account waits for ``--debug``.
+    """
 
     login_path = DEFAULT_CHAIN
 
     def _explained(self, error: ClientAuthenticationError) -> LoginError:
-        explained = super()._explained(error)
-        return LoginError(f"{explained}\n  run `az login` (and `az account set --subscription ...`), or "
-                          "put a service principal in .env (AZURE_CLIENT_ID, AZURE_TENANT_ID, "
-                          "AZURE_CLIENT_SECRET)")
+        detail = " ".join(str(error.message or error).split())
+        hints = "".join(f"\n  {hint}" for hint in explain(detail))
+        return LoginError(f"{laptop_login_fix(shutil.which('az') is not None)} (the login through "
+                          f"{DEFAULT_CHAIN.split(' (')[0]} failed; `mlops --debug` shows why){hints}",
+                          detail=detail)
+
+
+def laptop_login_fix(has_az: bool) -> str:
+    """What to do first when no credential works on a laptop, depending on whether ``az`` is installed."""
+    service_principal = "or put a service principal in .env (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET)"
+    if has_az:
+        return f"log in to Azure first: run `az login`, {service_principal}"
+    return ("log in to Azure first: install the Azure CLI (https://aka.ms/installazurecli) and run `az login`, "
+            f"{service_principal}")
 
 
 def get_credential(environ: Mapping[str, str] = os.environ,

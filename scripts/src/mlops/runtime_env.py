@@ -8,13 +8,13 @@ scratch folder and renamed into place, so an interrupted build never leaves a ha
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import subprocess
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
+
+from filelock import FileLock
 
 from mlops.errors import MlopsError
 from mlops.runtime_spec import RuntimeSpec
@@ -54,7 +54,7 @@ def ensure_venv(spec: RuntimeSpec, *, kind: str = "runtime", extra: tuple[str, .
     target = envs / f"{kind}-{spec.digest(extra)}"
     if python_path(target).exists():
         return python_path(target)
-    with _locked(envs / f"{target.name}.lock"):
+    with FileLock(envs / f"{target.name}.lock"):
         if python_path(target).exists():
             return python_path(target)
         log(f"Building the {kind} environment from {spec.path.name} (python {spec.python}, "
@@ -85,13 +85,3 @@ def _run(command: list[str], failure: str) -> None:
     if result.returncode != 0:
         print(result.stdout.rstrip())
         raise MlopsError(failure)
-
-
-@contextmanager
-def _locked(path: Path):
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

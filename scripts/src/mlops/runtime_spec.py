@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+
 from mlops.errors import MlopsError
 from mlops.findings import Finding
 from mlops.positioned import DocumentError, load_document
@@ -27,6 +29,7 @@ class RuntimeSpec:
     path: Path
     python: str
     requirements: tuple[str, ...]
+    warnings: tuple[Finding, ...] = ()
 
     def digest(self, extra: tuple[str, ...] = ()) -> str:
         """A short hash of everything that shapes an environment built from this spec."""
@@ -52,11 +55,13 @@ def load_runtime_spec(path: Path, display: str) -> RuntimeSpec:
         line, col = document.position(("dependencies",))
         raise SpecError([Finding(display, line, col, "dependencies",
                                  "expected a list with 'python=3.x', 'pip' and a 'pip:' list of packages")])
-    python, requirements, findings = None, [], []
+    python, requirements, findings, warnings = None, [], [], []
     for index, item in enumerate(dependencies):
         line, col = document.position(("dependencies", index))
         if isinstance(item, dict) and set(item) == {"pip"} and isinstance(item["pip"], list):
             requirements += [str(r).strip() for r in item["pip"]]
+            warnings += [_unpinned(display, document.position(("dependencies", index, "pip", at)), str(r).strip())
+                         for at, r in enumerate(item["pip"]) if not is_pinned(str(r))]
         elif isinstance(item, str) and PYTHON_PIN.match(item.strip()):
             python = PYTHON_PIN.match(item.strip()).group(1)
         elif isinstance(item, str) and re.match(r"^pip\s*([=<>!~].*)?$", item.strip()):
@@ -73,4 +78,21 @@ def load_runtime_spec(path: Path, display: str) -> RuntimeSpec:
         findings.append(Finding(display, line, col, "dependencies", "no pip packages: add a '- pip:' list"))
     if findings:
         raise SpecError(findings)
-    return RuntimeSpec(path=path, python=python, requirements=tuple(requirements))
+    return RuntimeSpec(path=path, python=python, requirements=tuple(requirements), warnings=tuple(warnings))
+
+
+def is_pinned(requirement: str) -> bool:
+    """Whether a pip requirement names exactly one version (``name==1.2.3``), so every build gets the same."""
+    try:
+        specifiers = list(Requirement(requirement).specifier)
+    except InvalidRequirement:
+        return False
+    return len(specifiers) == 1 and specifiers[0].operator in ("==", "===") and "*" not in specifiers[0].version
+
+
+def _unpinned(display: str, position: tuple[int, int], requirement: str) -> Finding:
+    line, col = position
+    return Finding(display, line, col, "dependencies.pip",
+                   f"{requirement!r} is not pinned: write one version ('name==X.Y.Z'); the Azure ML environment "
+                   "is rebuilt only when this file changes, so an unpinned package can differ between the "
+                   "smoke run and Azure", severity="warning")

@@ -8,7 +8,6 @@ check, an exception or Ctrl-C still leaves no process running and no port listen
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -18,9 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 
 from mlops.errors import MlopsError
 from mlops.serving import Launch
+
+# A server of its own on Windows too, so a Ctrl-C meant for the toolkit does not reach it first.
+NEW_PROCESS_GROUP = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
 
 
 @dataclass
@@ -70,7 +73,8 @@ def running_server(launch: Launch, log_file: Path, *, ready_timeout: float = 60.
     with open(log_file, "wb") as output:
         started = time.monotonic()
         process = subprocess.Popen(launch.command, cwd=launch.cwd, env=launch.env, stdout=output,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                   creationflags=NEW_PROCESS_GROUP)
         server = RunningServer(launch, process, log_file)
         try:
             log(f"{launch.adapter.name}: started process group {process.pid} on port {launch.port}")
@@ -106,41 +110,58 @@ def wait_until_ready(server: RunningServer, timeout: float) -> None:
 
 
 def stop(server: RunningServer, grace: float = 10.0) -> None:
-    """Stop every process of the server's group (TERM, then KILL after ``grace`` s) and wait for its port to close."""
+    """Stop the server and every process it started (terminate, then kill after ``grace`` s); wait for its port."""
     process = server.process
-    _signal_group(process.pid, signal.SIGTERM)
-    with suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=grace)
-    _signal_group(process.pid, signal.SIGKILL)
+    stop_processes(server_processes(process.pid), grace)
     process.wait()
     deadline = time.monotonic() + grace
-    while _group_alive(process.pid) or port_is_listening(server.launch.port):
+    while server_processes(process.pid) or port_is_listening(server.launch.port):
         if time.monotonic() > deadline:
             raise MlopsError(f"the {server.launch.adapter.name} server (process group {process.pid}) did not stop: "
                              f"port {server.launch.port} is still in use")
         time.sleep(0.05)
 
 
-def group_members(pgid: int) -> list[int]:
-    """The live processes of process group ``pgid`` (Linux /proc; empty where /proc is missing)."""
-    members = []
-    for entry in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = entry.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            members.append(int(entry.parent.name))
-    return members
+def server_processes(pid: int) -> list[psutil.Process]:
+    """The live processes of the server started as ``pid``: it, its descendants and, on POSIX, its process group.
+
+    psutil finds them on every OS; the group (the server leads its own session on POSIX) also catches
+    a worker whose parent died first.
+    """
+    found: dict[int, psutil.Process] = {}
+    with suppress(psutil.Error):
+        root = psutil.Process(pid)
+        found.update({p.pid: p for p in (root, *root.children(recursive=True))})
+    if hasattr(os, "getpgid"):
+        for candidate in psutil.process_iter():
+            with suppress(OSError, psutil.Error):
+                if candidate.pid not in found and os.getpgid(candidate.pid) == pid:
+                    found[candidate.pid] = candidate
+    return [p for p in found.values() if _alive(p)]
 
 
-def _group_alive(pgid: int) -> bool:
-    return bool(group_members(pgid))
+def group_members(pid: int) -> list[int]:
+    """The process ids :func:`server_processes` finds for ``pid`` (what a test checks is gone)."""
+    return sorted(p.pid for p in server_processes(pid))
 
 
-def _signal_group(pgid: int, sig: int) -> None:
-    with suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
+def stop_processes(processes: list[psutil.Process], grace: float) -> None:
+    """Terminate ``processes``, and kill those still running after ``grace`` seconds."""
+    for process in processes:
+        with suppress(psutil.Error):
+            process.terminate()
+    _, alive = psutil.wait_procs(processes, timeout=grace)
+    for process in alive:
+        with suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(alive, timeout=grace)
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def log_tail(path: Path, lines: int = 20) -> str:

@@ -12,16 +12,22 @@ validate`` starts in a fraction of a second.
 COMMANDS = {
     # a pull request: what `make check` runs
     "validate": "validate",
+    "runtime-env": "runtime_env",
     "assemble": "assemble",
     "smoke-train": "smoke_train",
     "sample-request": "sample_request",
     "serve": "serve",
     "api-test": "api_test",
     "plan": "plan",
+    "check": "check",
     "runs": "runs",
     # a merge to main: what deploy.yml runs
     "train": "train",
     "deploy": "deploy",
+    # two stages: what deploy.yml's staging and production jobs and rollback.yml run
+    "share": "share",
+    "promote": "promote",
+    "rollback": "rollback",
     # once per repo: the OIDC login
     "bootstrap-oidc": "bootstrap_oidc",
     "doctor": "doctor",

@@ -12,6 +12,7 @@ from mlops.layout import (
     COMPUTE_CONFIG,
     EXPERIMENT_SCHEMA,
     SCHEMA_FOR,
+    STAGES_CONFIG,
     ExperimentFileError,
     find_experiment_file,
 )
@@ -19,6 +20,7 @@ from mlops.migrations import Migration, Rename, migrated, pending_migrations
 from mlops.positioned import Document, DocumentError, load_document
 from mlops.validation.cross import cross_checks
 from mlops.validation.schemas import check_schema
+from mlops.validation.stage_rules import stage_checks
 
 
 @dataclass
@@ -36,7 +38,7 @@ class Report:
 
 
 def validate_project(root: Path) -> Report:
-    """Check the three config files under ``root`` and how they fit together."""
+    """Check the config files under ``root`` (three, or four with ``azure-stages.json``) and how they fit."""
     report = Report()
     try:
         report.experiment_file = find_experiment_file(root)
@@ -46,6 +48,8 @@ def validate_project(root: Path) -> Report:
              "compute": (COMPUTE_CONFIG, SCHEMA_FOR[COMPUTE_CONFIG])}
     if report.experiment_file is not None:
         files["experiment"] = (report.experiment_file.name, EXPERIMENT_SCHEMA)
+    if (root / STAGES_CONFIG).exists():  # optional: its absence is the single-stage repo
+        files["stages"] = (STAGES_CONFIG, SCHEMA_FOR[STAGES_CONFIG])
     documents = {}
     for key, (name, schema_name) in files.items():
         path = root / name
@@ -67,8 +71,10 @@ def validate_project(root: Path) -> Report:
         documents[key] = document
         if not found:
             report.data[key] = document.data
-    if set(report.data) == {"azure", "compute", "experiment"}:
+    if {"azure", "compute", "experiment"} <= set(report.data):
         report.findings += cross_checks(root, report.experiment_file.name, documents)
+        if "stages" in report.data:
+            report.findings += stage_checks(documents)
     return report
 
 

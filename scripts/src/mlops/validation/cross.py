@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 
 from mlops.assembly import check_script
@@ -13,6 +14,11 @@ from mlops.runtime_spec import SpecError, load_runtime_spec
 from mlops.script_options import declared_options
 
 CREATE_COMPUTE_MAX = 24
+# Azure's GPU VM families (NC, ND, NG, NV and their versions) all start Standard_N.
+GPU_VM_SIZE = re.compile(r"^Standard_N", re.IGNORECASE)
+GPU_IMAGE = re.compile(r"cuda|gpu", re.IGNORECASE)
+CPU_IMAGE_EXAMPLE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
+GPU_IMAGE_EXAMPLE = "mcr.microsoft.com/azureml/openmpi4.1.0-cuda11.8-cudnn8-ubuntu22.04:latest"
 LARGE_LOCAL_BYTES = 10_000_000
 
 
@@ -27,8 +33,9 @@ def cross_checks(root: Path, experiment_name: str, documents: dict[str, Document
         except SpecError as error:
             findings += error.findings
         else:
-            findings += _python_version(root, spec_path, spec.python)
+            findings += _python_version(root, spec_path, spec.python) + list(spec.warnings)
     findings += _script_sections(root, experiment.data["train"]["script"])
+    findings += _image_fits_vm(experiment_name, experiment, compute)
     findings += _script_options(root, experiment_name, experiment)
     findings += _data_references(experiment_name, experiment)
     findings += _large_local_files(root, experiment_name, experiment)
@@ -47,6 +54,25 @@ def cross_checks(root: Path, experiment_name: str, documents: dict[str, Document
             f"ignored: an online endpoint's DNS name is its service_name "
             f"({experiment.data['service_name']!r}); set deploy_dns_name to null", severity="warning"))
     return findings
+
+
+def _image_fits_vm(file: str, experiment: Document, compute: Document) -> list[Finding]:
+    """A GPU VM size with a CPU image (or the reverse) runs, but pays for what it cannot use."""
+    image, vm_size = experiment.data.get("image"), compute.data.get("vm_size")
+    if not isinstance(image, str) or not isinstance(vm_size, str):
+        return []
+    gpu_vm, gpu_image = bool(GPU_VM_SIZE.match(vm_size)), bool(GPU_IMAGE.search(image))
+    if gpu_vm == gpu_image:
+        return []
+    line, col = experiment.position(("image",))
+    if gpu_vm:
+        message = (f"{image!r} is a CPU image but vm_size {vm_size!r} in azure-compute-config.json is a GPU "
+                   f"size: the job cannot use the GPU; use a CUDA image such as {GPU_IMAGE_EXAMPLE!r}, "
+                   "or a CPU size")
+    else:
+        message = (f"{image!r} is a GPU (CUDA) image but vm_size {vm_size!r} in azure-compute-config.json is "
+                   f"a CPU size: use a GPU size (Standard_NC...) or a CPU image such as {CPU_IMAGE_EXAMPLE!r}")
+    return [Finding(file, line, col, "image", message, severity="warning")]
 
 
 def _missing_paths(root: Path, file: str, experiment: Document) -> list[Finding]:
