@@ -109,6 +109,7 @@ def untracked_rejects(repo: Path) -> list[Path]:
 
 # --- the whole round trip, as a user runs it ---------------------------------------------------------
 
+@pytest.mark.slow  # sets up a generated repo and runs its make check
 def test_make_update_takes_v2_keeps_every_user_edit_and_passes_make_check(tmp_path):
     template = template_copy(tmp_path)
     (tmp_path / "out").mkdir()
