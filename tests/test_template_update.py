@@ -18,7 +18,7 @@ from conftest import BIN, TEMPLATE, bake, mlops, run
 
 GIT_USER = ["-c", "user.name=Data Scientist", "-c", "user.email=ds@example.com"]
 MAKEFILE_HELP = "help:  ## list the targets"
-SETUP_HELP = "## create .venv with the toolkit and its pinned dependencies"  # 3 lines below MAKEFILE_HELP
+SETUP_HELP = "## .venv: the toolkit"  # on the setup line, 3 lines below MAKEFILE_HELP
 
 
 def commit(repo: Path, message: str) -> str:
