@@ -278,8 +278,8 @@ OWNED = {
     "spacy": {"config.cfg", "data/make_forms.py", "data/forms/train.jsonl", "data/forms/dev.jsonl",
               "data/evaluation/forms.jsonl", "serving/spacy_predictor.py"},
 }
-OWNED_BY_EVERY_VARIANT = {"train.py", "evaluate.py", "iris-classifier.yml", "azure-config.json", "azure-compute-config.json",
-                          "environment/environment.yml", "serving/sample-request.json"}
+OWNED_BY_EVERY_VARIANT = {"train.py", "evaluate.py", "iris-classifier.yml", "azure-config.json",
+                          "azure-compute-config.json", "environment/environment.yml", "serving/sample-request.json"}
 
 
 @pytest.mark.parametrize("framework", sorted(OWNED))
