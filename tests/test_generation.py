@@ -21,7 +21,7 @@ TOOLKIT_FILES = {
 COMMON_FILES = {
     ".env.example", ".gitattributes", ".gitignore", ".python-version", ".vscode/settings.json", "Makefile", "README.md",
     "azure-compute-config.json", "azure-config.json", "environment/environment.yml",
-    "tests/test_experiment.py", "train.py",
+    "tests/test_experiment.py", "tests/test_config_properties.py", "train.py",
     "serving/app.py", "serving/score.py", "serving/contract.py", "serving/batching.py", "serving/sample-request.json",
 }
 FRAMEWORK_FILES = {

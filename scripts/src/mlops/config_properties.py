@@ -1,0 +1,152 @@
+"""Property-based checks of ``mlops validate``: generated config files always get an answer, never a crash.
+
+Used by the generated repo's tests (a few examples, seconds, in ``make check``) and by the template's
+suite (many more). Hypothesis draws three kinds of input for each of the three config files:
+near-valid documents (the repo's own file with one field deleted, retyped, renamed or replaced by a
+valid-looking name), arbitrary bytes, and YAML/JSON fragments. Needs ``hypothesis`` (the toolkit's
+``test`` extra).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
+
+from mlops.layout import AZURE_CONFIG, COMPUTE_CONFIG, find_experiment_file
+
+# How many examples each property draws: small in `make check`, larger in the template's own suite.
+EXAMPLES_VARIABLE = "MLOPS_PROPERTY_EXAMPLES"
+DEFAULT_EXAMPLES = 25
+SEED = 20261201
+FINDING_LINE = re.compile(r"^[^\s:][^:]*:\d+:\d+: .+")
+FRAGMENT_TOKENS = ["{", "}", "[", "]", ":", ",", "-", " ", "  ", "\t", "\n", '"', "'", "#", "&a", "*a",
+                   "!!python/object:os.system", "~", "null", "true", "1e999", "-0", "0x1F", "\ufeff", "\x00",
+                   "key", "max_nodes", "service_name", "deploy", "inputs", "<<", "|", ">", "%YAML 1.2", "---"]
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8)
+
+
+def examples() -> int:
+    """The number of examples per property: ``$MLOPS_PROPERTY_EXAMPLES``, else a few for ``make check``."""
+    return int(os.environ.get(EXAMPLES_VARIABLE, DEFAULT_EXAMPLES))
+
+
+def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every path to a value inside a JSON-like document, parents before children."""
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+def _mutated(document: Any, path: tuple, mutation: str, replacement: Any) -> Any:
+    """A deep copy of ``document`` with the value at ``path`` deleted, replaced or given a sibling key."""
+    copy = json.loads(json.dumps(document))
+    parent = copy
+    for step in path[:-1]:
+        parent = parent[step]
+    last = path[-1]
+    if mutation == "delete":
+        del parent[last]
+    elif mutation == "rename" and isinstance(parent, dict):
+        parent[f"{last}_"] = parent.pop(last)
+    else:
+        parent[last] = replacement
+    return copy
+
+
+@st.composite
+def near_valid(draw, document: Any) -> Any:
+    """``document`` with one value deleted, renamed, or replaced by any JSON value or a valid-looking name."""
+    paths = _paths(document)
+    if not paths:
+        return draw(json_values)
+    path = draw(st.sampled_from(paths))
+    mutation = draw(st.sampled_from(["delete", "rename", "replace", "name"]))
+    if mutation == "name":
+        replacement = draw(st.from_regex(r"[a-zA-Z][-a-zA-Z0-9_]{0,40}", fullmatch=True))
+    else:
+        replacement = draw(json_values)
+    return _mutated(document, path, mutation, replacement)
+
+
+def fragments() -> st.SearchStrategy[str]:
+    """Short texts built from YAML and JSON syntax: the half-edited files a person saves by mistake."""
+    return st.lists(st.sampled_from(FRAGMENT_TOKENS) | st.text(max_size=4), max_size=30).map("".join)
+
+
+def config_file_contents(document: Any, as_yaml: bool) -> st.SearchStrategy[bytes]:
+    """Bytes for a config file: a near-valid document (as YAML or JSON), a fragment, or arbitrary bytes."""
+    def dump(value: Any) -> bytes:
+        text = yaml.safe_dump(value, sort_keys=False) if as_yaml else json.dumps(value, indent=2)
+        return text.encode("utf-8")
+
+    return st.one_of(near_valid(document).map(dump), fragments().map(lambda text: text.encode("utf-8")),
+                     st.binary(max_size=200))
+
+
+def check_validate_answers(root: Path, relative: str, content: bytes) -> tuple[int, list[str]]:
+    """Write ``content`` to ``root/relative``, run ``mlops validate`` in-process; return exit code and lines.
+
+    Fails (AssertionError) on anything but exit 0 or 1 with every problem as one ``file:line:col`` line.
+    """
+    from mlops.cli import main
+
+    (root / relative).write_bytes(content)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+        code = main(["-C", str(root), "validate"])
+    lines = output.getvalue().splitlines()
+    assert code in (0, 1), f"{relative}: exit {code} for {content!r}:\n{output.getvalue()}"
+    problems = [line for line in lines if not line.startswith(("valid: ", "::"))
+                and not re.match(r"^\d+ error\(s\): ", line)]
+    bad = [line for line in problems if not FINDING_LINE.match(line)]
+    assert not bad, f"{relative}: not a file:line:col line for {content!r}: {bad}"
+    return code, problems
+
+
+def validate_properties(root: Path, workdir: Path) -> list[Callable[[], None]]:
+    """One seeded Hypothesis test per config file of the repo at ``root``, each run on a copy in ``workdir``."""
+    experiment = find_experiment_file(root).name
+    checks = []
+    for relative, as_yaml in ((AZURE_CONFIG, False), (COMPUTE_CONFIG, False), (experiment, True)):
+        text = (root / relative).read_text(encoding="utf-8")
+        document = yaml.safe_load(text) if as_yaml else json.loads(text)
+        copy = workdir / f"repo-{relative}"
+        shutil.copytree(root, copy, symlinks=True, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(".venv", ".venv-runtime", "build", "outputs", "mlruns"))
+        checks.append(_property(copy, relative, config_file_contents(document, as_yaml), text))
+    return checks
+
+
+def _property(copy: Path, relative: str, contents: st.SearchStrategy[bytes], original: str) -> Callable[[], None]:
+    @seed(SEED)
+    @settings(max_examples=examples(), deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(content=contents)
+    def validate_answers_every_input(content: bytes) -> None:
+        try:
+            check_validate_answers(copy, relative, content)
+        finally:
+            (copy / relative).write_text(original, encoding="utf-8")
+
+    validate_answers_every_input.__name__ = f"validate_answers_every_{relative}"
+    return validate_answers_every_input
