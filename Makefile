@@ -9,7 +9,7 @@ export UV_COMPILE_BYTECODE := 1
 
 TOOLKIT_FILES := $(shell find scripts/src schemas -type f -not -name '*.pyc') scripts/pyproject.toml
 
-.PHONY: setup test demo lint lock clean help
+.PHONY: setup test test-fast demo lint lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/'
@@ -26,8 +26,15 @@ $(VENV)/.installed: requirements-dev.lock scripts/requirements.lock $(TOOLKIT_FI
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps --reinstall-package mlops-toolkit ./scripts
 	@touch $@
 
+# Tests run on one worker per core (pytest-xdist); their caches live in build/test-cache (tests/conftest.py).
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=15
+
 test: setup  ## generate every variant with the real cookiecutter and run the whole suite
-	$(BIN)/python -m pytest tests
+	$(PYTEST) tests
+
+test-fast: setup  ## the suite without the slow tests (those that build environments or set up a generated repo)
+	$(PYTEST) -m "not slow" tests
 
 demo: setup  ## generate the default experiment into build/demo and run its `make check`
 	@echo "demo 1/2: generating the default experiment with \`cookiecutter --no-input\` into $(DEMO_DIR)"

@@ -1,19 +1,54 @@
-"""Shared helpers: generate projects with the real cookiecutter, run commands, share set-up repos."""
+"""Shared helpers: generate projects with the real cookiecutter, run commands, share set-up repos.
+
+The suite is hermetic and parallel: every cache it fills lives under ``build/test-cache`` in this
+checkout (never the user's ``~/.cache/mlops`` or ``~/.cookiecutter_replay``), and tests run on
+pytest-xdist workers, so anything a session builds once is built behind a file lock.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from cookiecutter.main import cookiecutter
+from filelock import FileLock
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+TEST_CACHE = TEMPLATE / "build" / "test-cache"
 # Generated repos' Makefiles find uv on PATH: use the copy pinned in the template's .venv.
 os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+# The toolkit's environments (runtime_env.cache_root) are kept in the checkout, shared by the workers.
+os.environ["MLOPS_CACHE_DIR"] = str(TEST_CACHE / "mlops")
+
+
+def pytest_configure(config):
+    """Give each worker its own cookiecutter config, so replays and clones stay out of ``~``."""
+    worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    home = TEST_CACHE / "cookiecutter" / worker
+    home.mkdir(parents=True, exist_ok=True)
+    settings = home / "config.yaml"
+    settings.write_text(f'cookiecutters_dir: "{home / "templates"}"\nreplay_dir: "{home / "replay"}"\n',
+                        encoding="utf-8")
+    os.environ["COOKIECUTTER_CONFIG"] = str(settings)
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m "not slow"`` deselects
+def pytest_collection_modifyitems(items):
+    """Mark every test that needs a set-up repo slow; start the modules holding slow tests first.
+
+    A set-up repo means ``make setup`` and environments built from the runtime spec, minutes on a cold
+    cache. Slow modules go first so the workers share them out and quick tests fill the gaps; whole
+    modules move, never single tests, so a module's tests stay together and its fixtures are set up once."""
+    for item in items:
+        if "set_up_repo" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+    slow_modules = {item.module for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.module not in slow_modules)
 
 
 def bake(output_dir: Path, **answers) -> Path:
@@ -45,18 +80,39 @@ def mlflow_runs(repo: Path) -> list[Path]:
     return [meta.parent for meta in (repo / "mlruns").glob("*/*/meta.yaml")]
 
 
+def copy_sharing_venv(source: Path, destination: Path) -> Path:
+    """A copy of a set-up repo that a test may change; its ``.venv`` is ``source``'s, by symlink.
+
+    copytree keeps modification times, so ``make`` still finds the copy's setup up to date."""
+    shutil.copytree(source, destination, symlinks=True,
+                    ignore=shutil.ignore_patterns(".venv", "outputs", "build"))
+    (destination / ".venv").symlink_to(source / ".venv")
+    return destination
+
+
 _SET_UP: dict[str, Path] = {}
 
 
 @pytest.fixture(scope="session")
-def set_up_repo(tmp_path_factory):
-    """Factory: a generated repo of ``framework`` with its own ``make setup`` done, one per session."""
+def set_up_repo(tmp_path_factory, worker_id):
+    """Factory: a generated repo of ``framework`` with its own ``make setup`` done, one per worker.
+
+    The repo is generated and set up once per run (the first worker to ask does it, under a lock);
+    each worker gets its own copy sharing that ``.venv``, so workers never write into the same repo."""
+    run_dir = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        run_dir = run_dir.parent  # the run's folder, which every worker's basetemp sits in
 
     def factory(framework: str = "sklearn") -> Path:
         if framework not in _SET_UP:
-            repo = bake(tmp_path_factory.mktemp(f"repo-{framework}"), framework=framework)
-            run(["make", "setup"], repo)
-            _SET_UP[framework] = repo
+            shared = run_dir / f"set-up-{framework}"
+            with FileLock(run_dir / f"set-up-{framework}.lock"):
+                if not (shared / "done").is_file():
+                    shutil.rmtree(shared, ignore_errors=True)
+                    run(["make", "setup"], bake(shared, framework=framework))
+                    (shared / "done").touch()
+            [source] = [path for path in shared.iterdir() if path.is_dir()]
+            _SET_UP[framework] = copy_sharing_venv(source, tmp_path_factory.mktemp(f"repo-{framework}") / source.name)
         return _SET_UP[framework]
 
     return factory

@@ -93,6 +93,16 @@ def test_plan_writes_files_the_sdk_loaders_accept(tmp_path, framework):
 
 def test_a_changed_data_file_is_a_new_data_version_that_the_job_reads(tmp_path):
     repo = bake(tmp_path)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    run([*git, "init", "-q", "-b", "main"], repo)
+    run([*git, "add", "-A"], repo)
+    run([*git, "commit", "-qm", "first release"], repo)
+    run([*git, "checkout", "-qb", "new-data"], repo)
+    (repo / "notes.md").write_text("a change that is not data\n")
+    run([*git, "add", "-A"], repo)
+    run([*git, "commit", "-qm", "notes"], repo)
+    assert "keep: the same content as on main, so its release registered this version already" in mlops(
+        "plan", cwd=repo).stdout
 
     def version_and_read() -> tuple[str, str]:
         plan = make_plan(repo)
@@ -108,7 +118,7 @@ def test_a_changed_data_file_is_a_new_data_version_that_the_job_reads(tmp_path):
     summary = mlops("plan", cwd=repo).stdout
     assert f"iris-classifier-data:{second}" in summary
     assert f"version {second} is the hash of data/iris.csv's content" in summary
-    assert "register this version if the workspace lacks it (new content), else keep" in summary
+    assert "register a NEW version: data/iris.csv differs from main" in summary
 
 
 def test_environment_version_changes_exactly_when_the_spec_does(tmp_path):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import mlops, run
+from conftest import copy_sharing_venv, mlops, run
 from mlops.local_runs import read_runs
 
 
@@ -23,10 +22,7 @@ def tracked_digest(repo: Path) -> dict[str, str]:
 def repo(set_up_repo, tmp_path) -> Path:
     """A copy of the set-up sklearn repo that a test may edit (its .venv is shared by symlink)."""
     source = set_up_repo("sklearn")
-    copy = tmp_path / source.name
-    shutil.copytree(source, copy, symlinks=True, ignore=shutil.ignore_patterns(".venv", "outputs", "build"))
-    (copy / ".venv").symlink_to(source / ".venv")
-    return copy
+    return copy_sharing_venv(source, tmp_path / source.name)
 
 
 def test_smoke_train_writes_model_and_metrics_without_editing_a_file(repo):

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import PNG_MAGIC, bake, mlflow_runs, mlops, run
 from mlops.runtime_env import ensure_venv
 from mlops.runtime_spec import load_runtime_spec
@@ -36,6 +38,7 @@ metrics = {"r2": round(float(r2_score(y_test, predictions)), 4),
 '''
 
 
+@pytest.mark.slow  # builds the runtime environment
 def test_a_reference_base_file_assembles_smoke_trains_and_produces_everything(tmp_path):
     repo = bake(tmp_path, experiment="petal-width")
     (repo / "train.py").write_text(REFERENCE_BASE)
@@ -78,6 +81,7 @@ def test_the_shipped_forms_are_what_the_corpus_script_writes(tmp_path):
         assert (tmp_path / "again" / f"{split}.jsonl").read_bytes() == (repo / f"data/forms/{split}.jsonl").read_bytes()
 
 
+@pytest.mark.slow  # builds the runtime environment
 def test_inside_an_azure_ml_job_the_script_logs_to_the_run_the_service_opened(tmp_path):
     """Azure ML sets MLFLOW_TRACKING_URI and MLFLOW_RUN_ID; a file store stands in for the workspace here."""
     repo = bake(tmp_path)

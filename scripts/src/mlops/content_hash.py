@@ -24,10 +24,19 @@ def files_under(path: Path) -> list[Path]:
 
 def content_digest(paths: Iterable[Path], relative_to: Path) -> str:
     """The SHA-256 (hex) of every file under ``paths``: its path relative to ``relative_to`` and its bytes."""
+    def entries():
+        for top in paths:
+            for path in files_under(top):
+                with open(path, "rb") as handle:
+                    yield path.relative_to(relative_to).as_posix(), hashlib.file_digest(handle, "sha256").digest()
+
+    return digest_of(entries())
+
+
+def digest_of(entries: Iterable[tuple[str, bytes]]) -> str:
+    """The SHA-256 (hex) of (relative name, SHA-256 of the bytes) pairs, in the order given."""
     digest = hashlib.sha256()
-    for top in paths:
-        for path in files_under(top):
-            digest.update(path.relative_to(relative_to).as_posix().encode() + b"\0")
-            with open(path, "rb") as handle:
-                digest.update(hashlib.file_digest(handle, "sha256").digest())
+    for name, file_digest in entries:
+        digest.update(name.encode() + b"\0")
+        digest.update(file_digest)
     return digest.hexdigest()

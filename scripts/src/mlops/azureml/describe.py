@@ -8,12 +8,14 @@ CREATE, CHANGE or KEEP instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from mlops.azureml import release_documents as docs
 from mlops.azureml.compute import compare_compute
 from mlops.azureml.release_plan import ReleasePlan, load_entities
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
+from mlops.committed_content import committed_digest, main_ref
 
 
 @dataclass
@@ -54,7 +56,7 @@ def describe_plan(plan: ReleasePlan, state: dict[str, str] | None = None) -> lis
                           "a changed file is a new version, registered before the job and read by it")
         items.append(Item(
             f"training input --{name} (a data asset: a named, versioned copy of the data in Azure)", reads,
-            state.get(file_name, "register this version if the workspace lacks it (new content), else keep"
+            state.get(file_name, data_action(project.root, spec.register_from, d[file_name]["version"])
                       if file_name in d else "read only"),
             f"the Azure job reads {reads}, the smoke run reads {spec.sample}{registered}"))
     staged = sorted(p.relative_to(plan.path(docs.CODE_DIR)).as_posix()
@@ -92,6 +94,18 @@ def describe_plan(plan: ReleasePlan, state: dict[str, str] | None = None) -> lis
         f"any traffic, then {('goes ' + steps + ', then ') if steps else ''}takes 100%; the previous deployment "
         "is deleted", "deploy"))
     return items
+
+
+def data_action(root: Path, register_from: str, version: str) -> str:
+    """What happens to a data asset registered from the repo, judged offline against the main branch."""
+    ref = main_ref(root)
+    committed = committed_digest(root, ref, register_from) if ref else None
+    if committed is None:
+        compared = f"not on {ref} yet" if ref else "no main branch here to compare with"
+        return f"register this version if the workspace lacks it ({compared})"
+    if committed[:16] == version:
+        return f"keep: the same content as on {ref}, so its release registered this version already"
+    return f"register a NEW version: {register_from} differs from {ref}"
 
 
 def _roots(paths: list[str]) -> list[str]:
