@@ -28,6 +28,8 @@ ANSWERS = {
     "compute_name": json.loads(r'''{{ cookiecutter.compute_name | tojson }}'''),
     "vm_size": json.loads(r'''{{ cookiecutter.vm_size | tojson }}'''),
     "max_nodes": json.loads(r'''{{ cookiecutter.max_nodes | tojson }}'''),
+    "stages": json.loads(r'''{{ cookiecutter.stages | tojson }}'''),
+    "registry_name": json.loads(r'''{{ cookiecutter.registry_name | tojson }}'''),
 }
 TEMPLATE = json.loads(r'''{{ cookiecutter.get("_template", "") | tojson }}''') or "TEMPLATE"
 
@@ -39,6 +41,7 @@ DERIVED = {
     "service_name": ("", "-svc"),
     "resource_group": ("rg-", ""),
     "workspace_name": ("mlw-", ""),
+    "registry_name": ("mlr-", ""),
 }
 
 # answer -> (pattern, min length, max length, what a valid value looks like)
@@ -60,9 +63,17 @@ RULES = {
                      "letters, digits and '-', starting with a letter; a '-' must be followed later by a letter,"
                      " e.g. cpu-cluster"),
     "vm_size": (r"^Standard_[A-Za-z0-9_]+$", 10, 64, "an Azure VM size such as Standard_DS11_v2"),
+    "registry_name": (r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$", 3, 33,
+                      "letters, digits, '-' and '_', starting with a letter or digit"),
 }
+# answers checked only when the repo has two stages (a single-stage repo has no registry)
+TWO_STAGE_ONLY = ("registry_name",)
+# production's endpoint is staging's service_name with this suffix (azure-stages.json)
+PRODUCTION_SUFFIX = "-prod"
+ENDPOINT_MAX = 32
 MAX_NODES_RANGE = (1, 100)
-CHOICES = {"framework": ("sklearn", "spacy"), "python_version": ("3.11", "3.12")}
+CHOICES = {"framework": ("sklearn", "spacy"), "python_version": ("3.11", "3.12"),
+           "stages": ("single", "staging-production")}
 
 
 def derived(field, experiment):
@@ -94,7 +105,10 @@ def too_long_derived(field, answers, high):
 def problems(answers):
     """Return one readable line per answer that breaks a rule."""
     found = []
+    two_stage = answers["stages"] == "staging-production"
     for field, (pattern, low, high, valid) in RULES.items():
+        if field in TWO_STAGE_ONLY and not two_stage:
+            continue
         value = answers[field]
         if not isinstance(value, str) or not low <= len(value) <= high:
             length = len(value) if isinstance(value, str) else "no"
@@ -112,6 +126,12 @@ def problems(answers):
     for field, allowed in CHOICES.items():
         if answers[field] not in allowed:
             found.append(f"{field} {answers[field]!r} is not supported: use one of {', '.join(allowed)}")
+    service = answers["service_name"]
+    if two_stage and isinstance(service, str) and len(service) + len(PRODUCTION_SUFFIX) > ENDPOINT_MAX:
+        production = service + PRODUCTION_SUFFIX
+        found.append(f"service_name {service!r} leaves no room for production's endpoint {production!r}"
+                     f" (at most {ENDPOINT_MAX} characters): answer a service_name of at most "
+                     f"{ENDPOINT_MAX - len(PRODUCTION_SUFFIX)} characters")
     if "\n" in answers["description"] or len(answers["description"]) > 300:
         found.append("description must be one line of at most 300 characters")
     return found

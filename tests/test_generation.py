@@ -35,10 +35,18 @@ def files_of(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
 
 
-def expected_files(experiment_name: str, framework: str) -> set[str]:
+# files of a two-stage repo only; its release workflow takes deploy.yml's name
+TWO_STAGE_FILES = {"azure-stages.json", ".github/workflows/rollback.yml"}
+TWO_STAGE_DEPLOY = ".github/workflows/deploy-staging-production.yml"
+
+
+def expected_files(experiment_name: str, framework: str, stages: str = "single") -> set[str]:
     templated = {p.relative_to(TEMPLATE / "{{cookiecutter.experiment}}").as_posix()
                  for p in (TEMPLATE / "{{cookiecutter.experiment}}" / ".github").rglob("*") if p.is_file()}
-    return COMMON_FILES | FRAMEWORK_FILES[framework] | TOOLKIT_FILES | templated | {f"{experiment_name}.yml"}
+    templated -= TWO_STAGE_FILES | {TWO_STAGE_DEPLOY}
+    staged = TWO_STAGE_FILES if stages == "staging-production" else set()
+    return (COMMON_FILES | FRAMEWORK_FILES[framework] | TOOLKIT_FILES | templated | staged
+            | {f"{experiment_name}.yml"})
 
 
 @pytest.mark.parametrize("framework", ["sklearn", "spacy"])
@@ -50,6 +58,14 @@ def test_variant_has_exactly_the_expected_files(tmp_path, framework, python_vers
     assert files_of(repo) == expected_files("churn_experiment", framework)
     assert (repo / ".python-version").read_text().strip() == python_version
     assert f"python={python_version}" in (repo / "environment/environment.yml").read_text()
+
+
+@pytest.mark.parametrize("framework", ["sklearn", "spacy"])
+def test_two_stage_variant_has_exactly_the_expected_files(tmp_path, framework):
+    repo = bake(tmp_path, framework=framework, stages="staging-production")
+    assert files_of(repo) == expected_files("iris-classifier", framework, "staging-production")
+    deploy = (repo / ".github/workflows/deploy.yml").read_bytes()
+    assert deploy == (TEMPLATE / "{{cookiecutter.experiment}}" / TWO_STAGE_DEPLOY).read_bytes()
 
 
 def test_nothing_is_left_unrendered_and_foreign_expressions_survive(tmp_path):

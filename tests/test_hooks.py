@@ -45,6 +45,9 @@ def generate(tmp_path: Path, **answers) -> tuple[int, str, Path]:
         ({"vm_size": "DS11"}, "vm_size 'DS11'"),
         ({"max_nodes": "0"}, "max_nodes '0' is not a whole number from 1 to 100"),
         ({"max_nodes": "two"}, "max_nodes 'two' is not a whole number"),
+        ({"stages": "staging-production", "registry_name": "r"}, "registry_name 'r' has 1 characters"),
+        ({"stages": "staging-production", "service_name": "s" * 30},
+         f"service_name '{'s' * 30}' leaves no room for production's endpoint"),
     ],
 )
 def test_bad_answer_is_named_and_nothing_is_written(tmp_path, answers, expected):
@@ -90,7 +93,7 @@ def _hook_rules() -> dict:
     ("answer", "definition"),
     [("experiment_name", "experimentName"), ("model_name", "assetName"), ("service_name", "endpointName"),
      ("compute_name", "computeName"), ("workspace_name", "workspaceName"), ("resource_group", "resourceGroup"),
-     ("azure_location", "location"), ("vm_size", "vmSize")],
+     ("azure_location", "location"), ("vm_size", "vmSize"), ("registry_name", "registryName")],
 )
 def test_hook_rules_match_the_schemas(answer, definition):
     names = json.loads((TEMPLATE / "schemas" / "azure-names.schema.json").read_text())["$defs"]

@@ -14,7 +14,8 @@ from conftest import BIN, TEMPLATE, bake, run
 SCHEMAS = sorted((TEMPLATE / "schemas").glob("*.schema.json"))
 CONFIG_SCHEMAS = {"azure-config.json": "azure-config.schema.json",
                   "azure-compute-config.json": "azure-compute-config.schema.json",
-                  "iris-classifier.yml": "experiment.schema.json"}
+                  "iris-classifier.yml": "experiment.schema.json",
+                  "azure-stages.json": "azure-stages.schema.json"}
 
 
 def properties_of(schema: dict, path: str = ""):
@@ -46,7 +47,7 @@ def test_every_field_has_a_description_and_an_example(path):
 
 @pytest.mark.parametrize("config", sorted(CONFIG_SCHEMAS))
 def test_generated_configs_pass_an_independent_checker(tmp_path, config):
-    repo = bake(tmp_path)
+    repo = bake(tmp_path, stages="staging-production")
     schema = TEMPLATE / "schemas" / CONFIG_SCHEMAS[config]
     result = run([str(BIN / "check-jsonschema"), "--schemafile", str(schema), str(repo / config)], repo, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -86,6 +87,7 @@ def settings_classes():
 
     experiment = json.loads((TEMPLATE / "schemas" / "experiment.schema.json").read_text())
     sections = experiment["properties"]
+    stages = json.loads((TEMPLATE / "schemas" / "azure-stages.schema.json").read_text())
     return [
         ("azure-config", json.loads((TEMPLATE / "schemas" / "azure-config.schema.json").read_text()),
          project.AzureSettings),
@@ -97,6 +99,9 @@ def settings_classes():
         ("experiment serve", sections["serve"], project.ServeSettings),
         ("experiment deploy", sections["deploy"], project.DeploySettings),
         ("experiment inputs.*", sections["inputs"]["additionalProperties"], project.Input),
+        ("azure-stages", stages, project.StagesSettings),
+        ("azure-stages registry", stages["properties"]["registry"], project.RegistrySettings),
+        ("azure-stages production", stages["properties"]["production"], project.ProductionSettings),
     ]
 
 

@@ -29,12 +29,23 @@ ALLOWED_IGNORES = {
 }
 
 
-@pytest.fixture(scope="module", params=["template", *FRAMEWORKS])
+TWO_STAGES = "staging-production"
+
+
+@pytest.fixture(scope="module", params=["template", *FRAMEWORKS, TWO_STAGES])
 def github_dir(request, tmp_path_factory) -> Path:
-    """The `.github` folder of the template repo, or of a freshly generated repo of one framework."""
+    """The `.github` folder of the template repo, or of a freshly generated repo of one framework or two stages."""
     if request.param == "template":
         return TEMPLATE / ".github"
+    if request.param == TWO_STAGES:
+        return bake(tmp_path_factory.mktemp("wf-two-stage"), stages=TWO_STAGES) / ".github"
     return bake(tmp_path_factory.mktemp(f"wf-{request.param}"), framework=request.param) / ".github"
+
+
+@pytest.fixture(scope="module")
+def two_stage(tmp_path_factory) -> Path:
+    """A generated repo with staging and production."""
+    return bake(tmp_path_factory.mktemp("wf-two-stage-repo"), stages=TWO_STAGES)
 
 
 @pytest.fixture(scope="module")
@@ -236,6 +247,45 @@ def test_deploy_runs_in_production_and_is_never_cancelled_in_flight(generated):
     assert train["if"] == "${{ github.ref == 'refs/heads/main' }}"
     assert {oidc_subject(job) for job in workflow["jobs"].values()} == {
         "repo:OWNER/REPO:ref:refs/heads/main", "repo:OWNER/REPO:environment:production"}
+
+
+def test_two_stages_train_once_and_promote_the_version_staging_shared(two_stage):
+    workflow = load(two_stage / ".github" / "workflows" / "deploy.yml")
+    jobs = workflow["jobs"]
+    assert list(jobs) == ["train", "staging", "production"]
+    assert (jobs["staging"]["needs"], jobs["production"]["needs"]) == ("train", "staging")
+    assert {job_id: job.get("environment") for job_id, job in jobs.items()} == {
+        "train": None, "staging": "staging", "production": "production"}
+    runs = {job_id: [step["run"] for step in job["steps"] if "run" in step] for job_id, job in jobs.items()}
+    assert runs["train"][-1] == ".venv/bin/mlops train"
+    assert runs["staging"][-2:] == [".venv/bin/mlops deploy", ".venv/bin/mlops share"]
+    # production never trains: it deploys the exact version the staging job handed over as its output
+    assert runs["production"][-1] == '.venv/bin/mlops promote --version "$VERSION"'
+    assert not any("train" in command or "deploy" in command.split()[-1] for command in runs["production"])
+    share = next(step for step in jobs["staging"]["steps"] if step.get("id") == "share")
+    assert jobs["staging"]["outputs"] == {"version": "${{ steps.share.outputs.version }}"}
+    assert share["run"].endswith("mlops share")
+    promote = jobs["production"]["steps"][-1]
+    assert promote["env"]["VERSION"] == "${{ needs.staging.outputs.version }}"
+    assert "latest" not in json.dumps(workflow)
+    with_token = {job_id for job_id, job in jobs.items() if job["permissions"].get("id-token") == "write"}
+    assert with_token == {job_id for job_id, job in jobs.items() if logs_in(job)} == set(jobs)
+    assert {oidc_subject(job) for job in jobs.values()} == {
+        "repo:OWNER/REPO:ref:refs/heads/main", "repo:OWNER/REPO:environment:staging",
+        "repo:OWNER/REPO:environment:production"}
+
+
+def test_rollback_is_one_dispatch_naming_a_version_in_production(two_stage):
+    workflow = load(two_stage / ".github" / "workflows" / "rollback.yml")
+    deploy = load(two_stage / ".github" / "workflows" / "deploy.yml")
+    assert set(workflow["on"]) == {"workflow_dispatch"}
+    assert workflow["on"]["workflow_dispatch"]["inputs"]["version"]["required"] is True
+    (job,) = workflow["jobs"].values()
+    assert job["environment"] == "production"
+    assert workflow["concurrency"] == deploy["concurrency"]  # never interleaves with a promotion
+    step = job["steps"][-1]
+    assert step["env"]["VERSION"] == "${{ inputs.version }}"  # through env, never into the script's text
+    assert step["run"] == '.venv/bin/mlops rollback --version "$VERSION"'
 
 
 def test_readme_asks_for_every_secret_and_environment_the_workflows_use(generated):

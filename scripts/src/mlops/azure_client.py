@@ -23,3 +23,21 @@ def ml_client(config: AzureConfig, credential: Any = None) -> Any:
 
     workspace = config.workspace  # a missing subscription fails before any login is attempted
     return MLClient(credential if credential is not None else login(config), **workspace)
+
+
+def other_workspace_client(config: AzureConfig, resource_group: str, workspace_name: str,
+                           subscription_id: str | None = None, credential: Any = None) -> Any:
+    """An ``MLClient`` for a workspace other than ``config``'s (production's), with ``config``'s login."""
+    from azure.ai.ml import MLClient
+
+    subscription = subscription_id or config.subscription_id
+    return MLClient(credential if credential is not None else login(config), subscription_id=subscription,
+                    resource_group_name=resource_group, workspace_name=workspace_name)
+
+
+def registry_client(config: AzureConfig, registry_name: str, credential: Any = None) -> Any:
+    """An ``MLClient`` for an Azure ML registry; unlike a workspace client, it asks Azure where the registry is."""
+    from azure.ai.ml import MLClient
+
+    return MLClient(credential if credential is not None else login(config), subscription_id=config.subscription_id,
+                    resource_group_name=config.resource_group, registry_name=registry_name)

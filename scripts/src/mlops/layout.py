@@ -12,8 +12,12 @@ from mlops.errors import MlopsError
 
 AZURE_CONFIG = "azure-config.json"
 COMPUTE_CONFIG = "azure-compute-config.json"
+# Optional: present only in a two-stage repo (staging and production). Not named azure*config.json, so
+# AzureConfig, which reads every such file as staging's settings, never mixes production's in.
+STAGES_CONFIG = "azure-stages.json"
 EXPERIMENT_SCHEMA = "experiment.schema.json"
-SCHEMA_FOR = {AZURE_CONFIG: "azure-config.schema.json", COMPUTE_CONFIG: "azure-compute-config.schema.json"}
+SCHEMA_FOR = {AZURE_CONFIG: "azure-config.schema.json", COMPUTE_CONFIG: "azure-compute-config.schema.json",
+              STAGES_CONFIG: "azure-stages.schema.json"}
 SERVING_DIR = "serving"
 SAMPLE_REQUEST = f"{SERVING_DIR}/sample-request.json"
 BUILD_DIR = "build"

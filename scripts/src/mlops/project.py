@@ -53,6 +53,34 @@ class ComputeSettings:
 
 
 @dataclass(frozen=True)
+class RegistrySettings:
+    """``azure-stages.json`` ``registry``: where staging shares what it served and production deploys from."""
+
+    name: str
+    resource_group: str | None = None
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class ProductionSettings:
+    """``azure-stages.json`` ``production``: production's workspace (its own, or staging's) and endpoint."""
+
+    resource_group: str
+    workspace_name: str
+    service_name: str
+    subscription_id: str | None = None
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class StagesSettings:
+    """``azure-stages.json``: the registry and production; staging is azure-config.json's workspace."""
+
+    registry: RegistrySettings
+    production: ProductionSettings
+
+
+@dataclass(frozen=True)
 class Input:
     """One named training input: what the Azure job reads, and the sample the smoke run reads."""
 
@@ -137,6 +165,7 @@ class Project:
     azure: AzureSettings
     compute: ComputeSettings
     spec: RuntimeSpec
+    stages: StagesSettings | None = None  # None: one stage, as before
 
     @property
     def root(self) -> Path:
@@ -196,7 +225,14 @@ def load_project(root: Path) -> Project:
     experiment = experiment_settings(report.data["experiment"])
     return Project(layout=layout, experiment=experiment, azure=_settings(AzureSettings, report.data["azure"]),
                    compute=_settings(ComputeSettings, report.data["compute"]),
-                   spec=load_runtime_spec(layout.path(experiment.dependencies), experiment.dependencies))
+                   spec=load_runtime_spec(layout.path(experiment.dependencies), experiment.dependencies),
+                   stages=stages_settings(report.data["stages"]) if "stages" in report.data else None)
+
+
+def stages_settings(data: Mapping[str, Any]) -> StagesSettings:
+    """``azure-stages.json``'s validated data as settings."""
+    return StagesSettings(registry=RegistrySettings(**data["registry"]),
+                          production=ProductionSettings(**data["production"]))
 
 
 def experiment_settings(data: Mapping[str, Any]) -> ExperimentSettings:

@@ -30,6 +30,22 @@ def append_step_summary(markdown: str, environ: dict[str, str] = os.environ) -> 
     return path
 
 
+def set_step_output(name: str, value: str, environ: dict[str, str] = os.environ) -> Path | None:
+    """Write ``name=value`` to the step's outputs (``GITHUB_OUTPUT``) in GitHub Actions; return the file or None.
+
+    How a job hands a value to the jobs that need it: ``needs.<job>.outputs.<name>``.
+    """
+    if "\n" in value or "\r" in value:
+        raise ValueError(f"step output {name}: a value on one line only")
+    target = environ.get("GITHUB_OUTPUT")
+    if not target:
+        return None
+    path = Path(target)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(f"{name}={value}\n")
+    return path
+
+
 def _format(value: Any) -> str:
     if isinstance(value, float):
         return str(round(value, 4))

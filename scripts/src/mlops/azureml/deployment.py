@@ -71,10 +71,7 @@ def prepare_release(client: Any, plan: ReleasePlan, policy: RetryPolicy, log=pri
     """Check the local files, find this commit's model, and load the planned endpoint and deployment."""
     project = plan.project
     settings = project.experiment.deploy
-    for relative in [settings.scoring_script, *settings.shipped_code, settings.sample_request]:
-        if not project.path(relative).exists():
-            raise MlopsError(f"{project.experiment_file.name}: deploy: {relative!r} does not exist: "
-                             "create it or fix the path under deploy:")
+    check_shipped_files(project)
     entities = load_entities(plan)
     deployment = entities["deployment.yml"]
     model = find_model(client, project.experiment.model_name, plan.provenance.commit, policy, log)
@@ -86,6 +83,15 @@ def prepare_release(client: Any, plan: ReleasePlan, policy: RetryPolicy, log=pri
                    project.path(settings.sample_request),
                    [dict(step) for step in settings.rollout], settings.step_seconds, settings.timeout_minutes * 60,
                    workspace_id, azure.location or "its region")
+
+
+def check_shipped_files(project: Any) -> None:
+    """Refuse a release whose scoring script, shipped code or sample request is missing."""
+    settings = project.experiment.deploy
+    for relative in [settings.scoring_script, *settings.shipped_code, settings.sample_request]:
+        if not project.path(relative).exists():
+            raise MlopsError(f"{project.experiment_file.name}: deploy: {relative!r} does not exist: "
+                             "create it or fix the path under deploy:")
 
 
 def find_model(client: Any, name: str, commit: str, policy: RetryPolicy, log=print) -> Any:
@@ -112,7 +118,8 @@ def roll_out(client: Any, release: Release, policy: RetryPolicy = DEFAULT_POLICY
         return _finish(client, release, policy, log)
     baseline = _without(traffic, new)
     log(f"  live traffic now: {_describe(traffic)}")
-    ensure_environment_asset(client, release.environment, policy, log)
+    if release.environment is not None:  # None: a registry environment, which exists by construction
+        ensure_environment_asset(client, release.environment, policy, log)
     _make_room(client, release, existing, traffic, endpoint, policy, log)
     if new in existing and _state(existing[new]) in BAD_STATES:
         log(f"  {new} exists from an earlier attempt in state {existing[new].provisioning_state}: replacing it")

@@ -136,15 +136,16 @@ def write_plan(project: Project, provenance: Provenance, env: dict[str, str],
 
 def load_entities(plan: ReleasePlan) -> dict[str, Any]:
     """Each file loaded with its azure-ai-ml loader; a refusal becomes one line naming the file."""
-    entities = {}
-    for file_name in plan.documents:
-        loader = loader_of(file_name)
-        try:
-            entities[file_name] = loader(plan.path(file_name))
-        except Exception as error:  # the SDK raises marshmallow's and its own errors: all mean refused
-            detail = " ".join(str(error).split())[:400]
-            raise MlopsError(f"{plan.path(file_name)}: azure-ai-ml refuses it: {detail}") from None
-    return entities
+    return {file_name: load_entity(plan.path(file_name)) for file_name in plan.documents}
+
+
+def load_entity(path: Path) -> Any:
+    """One written document loaded with the azure-ai-ml loader its file name calls for."""
+    try:
+        return loader_of(path.name)(path)
+    except Exception as error:  # the SDK raises marshmallow's and its own errors: all mean refused
+        detail = " ".join(str(error).split())[:400]
+        raise MlopsError(f"{path}: azure-ai-ml refuses it: {detail}") from None
 
 
 def loader_of(file_name: str) -> Any:

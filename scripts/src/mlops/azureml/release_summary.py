@@ -34,3 +34,19 @@ def deployment_markdown(endpoint: str, scoring_uri: str, deployment: str, model:
     if removed:
         lines.append(f"- Removed: {', '.join(f'`{name}`' for name in removed)}")
     return "\n".join(lines)
+
+
+def promotion_markdown(stage: str, model_uri: str, environment_uri: str, deployment: str,
+                       traffic: dict[str, int], *, rollback: bool = False) -> str:
+    """Which registry version a stage now serves, under which deployment, with the traffic split."""
+    shares = ", ".join(f"`{name}` {share}%" for name, share in traffic.items()) or "none"
+    title = f"Rollback of {stage}" if rollback else f"Promotion to {stage}"
+    return "\n".join([f"### {title}", "", f"- Model: `{model_uri}`", f"- Scoring environment: `{environment_uri}`",
+                      f"- Deployment: `{deployment}`", f"- Traffic: {shares}"])
+
+
+def shared_markdown(registry: str, model_uri: str, environment_uri: str, version: str) -> str:
+    """The exact registry version staging shared, which the production job deploys."""
+    return "\n".join(["### Shared to the registry", "", f"- Registry: `{registry}`, version **{version}**",
+                      f"- Model: `{model_uri}`", f"- Scoring environment: `{environment_uri}`",
+                      f"- Roll production back to it later: Actions > rollback > Run workflow, version `{version}`"])

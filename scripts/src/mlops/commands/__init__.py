@@ -24,6 +24,10 @@ COMMANDS = {
     # a merge to main: what deploy.yml runs
     "train": "train",
     "deploy": "deploy",
+    # two stages: what deploy.yml's staging and production jobs and rollback.yml run
+    "share": "share",
+    "promote": "promote",
+    "rollback": "rollback",
     # once per repo: the OIDC login
     "bootstrap-oidc": "bootstrap_oidc",
     "doctor": "doctor",

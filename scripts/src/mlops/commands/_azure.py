@@ -30,3 +30,20 @@ def connect(project: Any) -> Any:
     from mlops.config import AzureConfig
 
     return ml_client(AzureConfig(project.root))
+
+
+def connect_stage(project: Any, stage: Any) -> Any:
+    """The MLClient for a stage's workspace (``mlops.stages.Stage``), logged in as the job's identity."""
+    from mlops.azure_client import other_workspace_client
+    from mlops.config import AzureConfig
+
+    return other_workspace_client(AzureConfig(project.root), stage.resource_group, stage.workspace_name,
+                                  stage.subscription_id)
+
+
+def connect_registry(project: Any) -> Any:
+    """The MLClient for the project's registry (``azure-stages.json``)."""
+    from mlops.azure_client import registry_client
+    from mlops.config import AzureConfig
+
+    return registry_client(AzureConfig(project.root), project.stages.registry.name)

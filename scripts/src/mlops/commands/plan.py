@@ -35,7 +35,13 @@ def plan(project_dir: Path, *, workspace: bool = False) -> PlanReport:
 
     written = _azure.load_plan(project_dir)
     state = workspace_state(_azure.connect(written.project), written) if workspace else None
-    return PlanReport(written, describe_plan(written, state), compared=state is not None)
+    items = describe_plan(written, state)
+    if written.project.stages is not None:  # two stages: what share and promote add, production's files written
+        from mlops.azureml.describe_stages import describe_stages
+        from mlops.stages import release_stages
+
+        items += describe_stages(written, *release_stages(written.project))
+    return PlanReport(written, items, compared=state is not None)
 
 
 def run(args) -> int:
@@ -45,6 +51,13 @@ def run(args) -> int:
     azure = written.project.azure
     print(f"Plan for {written.project.experiment_file.name} in Azure ML workspace {azure.workspace_name} "
           f"(resource group {azure.resource_group}, {azure.location or 'region not set'}).")
+    if written.project.stages is not None:
+        from mlops.stages import release_stages
+
+        staging, production = release_stages(written.project)
+        print(f"Two stages: staging ({staging.workspace_name}, endpoint {staging.service_name}) trains and shares "
+              f"into registry {written.project.stages.registry.name}; production ({production.workspace_name}, "
+              f"endpoint {production.service_name}) deploys the shared version after approval.")
     print(f"Wrote {len(written.documents)} files to {written.directory}; azure-ai-ml's loaders accept all of them.")
     print("Compared with the workspace (read-only)." if report.compared else
           "Offline: nothing in Azure was read or changed.")

@@ -24,6 +24,7 @@ from mlops.serving import ADAPTERS, Launch, score_command
 from mlops.smoke import isolated_environment
 from mlops.standin.context import Context, outside_environment
 from mlops.standin.environments import environment_python
+from mlops.standin.registries import is_registry_reference
 from mlops.standin.uris import locate
 
 READY_SECONDS = 120.0
@@ -140,7 +141,8 @@ class DeploymentRunner:
             where = locate(self.ctx, workspace_id, code["properties"]["codeUri"])
             self.ctx.blobs.download_folder(where.account, where.container, where.prefix, code_dir)
         model_id = properties.get("model") or ""
-        model = self.ctx.store.get("resources", model_id) if model_id.startswith("/") else None
+        known = model_id.startswith("/") or is_registry_reference(model_id)
+        model = self.ctx.store.get("resources", model_id) if known else None
         if model is None:
             raise ProvisioningFailed("UserError", f"Model {model_id!r} was not found in the workspace.")
         name, version = model_id.split("/")[-3], model_id.split("/")[-1]

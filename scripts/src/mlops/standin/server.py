@@ -31,6 +31,7 @@ from mlops.standin.injection import FAULTS, Fault
 from mlops.standin.jobrunner import JobRunner
 from mlops.standin.jobs import Jobs
 from mlops.standin.proxy import ProxyRoutes, start_proxy
+from mlops.standin.registries import Registries, serves_registry_host
 from mlops.standin.requestlog import LoggedRequest
 from mlops.standin.routing import Router
 from mlops.standin.scoring import Scoring
@@ -240,9 +241,12 @@ class StandIn:
         ctx.blobs.add_routes(storage)
         add_history_routes(ctx, history)
         add_control_routes(ctx, control)
+        registries = Router(not_found)
+        Registries(ctx).add_routes(registries)
         hosts = [HostRoutes(lambda h: h == "login.microsoftonline.com", login, "login"),
                  HostRoutes(lambda h: h == "management.azure.com", arm, "arm", lambda path: True),
                  HostRoutes(lambda h: h.endswith(".blob.core.windows.net"), storage, "blob"),
+                 HostRoutes(lambda h: serves_registry_host(ctx, h), registries, "registry", lambda path: True),
                  HostRoutes(lambda h: h == ctx.history_host(), history, "history", lambda path: path != "/discovery"),
                  HostRoutes(lambda h: h.endswith(f".{ctx.location}.inference.ml.azure.com"), scoring, "scoring")]
         return StandInApp(hosts, ctx.log, ctx.faults, control, ctx.identity, ctx.caller_killed)

@@ -12,12 +12,14 @@ from mlops.layout import (
     COMPUTE_CONFIG,
     EXPERIMENT_SCHEMA,
     SCHEMA_FOR,
+    STAGES_CONFIG,
     ExperimentFileError,
     find_experiment_file,
 )
 from mlops.positioned import DocumentError, load_document
 from mlops.validation.cross import cross_checks
 from mlops.validation.schemas import check_schema
+from mlops.validation.stage_rules import stage_checks
 
 
 @dataclass
@@ -35,7 +37,7 @@ class Report:
 
 
 def validate_project(root: Path) -> Report:
-    """Check the three config files under ``root`` and how they fit together."""
+    """Check the config files under ``root`` (three, or four with ``azure-stages.json``) and how they fit."""
     report = Report()
     try:
         report.experiment_file = find_experiment_file(root)
@@ -45,6 +47,8 @@ def validate_project(root: Path) -> Report:
              "compute": (COMPUTE_CONFIG, SCHEMA_FOR[COMPUTE_CONFIG])}
     if report.experiment_file is not None:
         files["experiment"] = (report.experiment_file.name, EXPERIMENT_SCHEMA)
+    if (root / STAGES_CONFIG).exists():  # optional: its absence is the single-stage repo
+        files["stages"] = (STAGES_CONFIG, SCHEMA_FOR[STAGES_CONFIG])
     documents = {}
     for key, (name, schema_name) in files.items():
         path = root / name
@@ -61,6 +65,8 @@ def validate_project(root: Path) -> Report:
         documents[key] = document
         if not found:
             report.data[key] = document.data
-    if set(report.data) == {"azure", "compute", "experiment"}:
+    if {"azure", "compute", "experiment"} <= set(report.data):
         report.findings += cross_checks(root, report.experiment_file.name, documents)
+        if "stages" in report.data:
+            report.findings += stage_checks(documents)
     return report

@@ -1,0 +1,61 @@
+"""mlops promote: deploy an exact registry version to production, blue/green, without retraining."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlops.azureml.promotion import Promotion
+
+HELP = "two stages: deploy registry version N to production blue/green (smoke test; traffic restored on failure)"
+
+
+def add_arguments(parser) -> None:
+    """``--version``: the registry version staging shared (the deploy run's staging job output)."""
+    parser.add_argument("--version", required=True, metavar="N",
+                        help="the registry version to deploy (a whole number; never latest)")
+
+
+def promote(project_dir: Path, version: str, *, log: Callable[[str], None] = print) -> Promotion:
+    """Deploy registry ``version`` of the model, with its scoring environment, to production's endpoint."""
+    from mlops.azureml.promotion import deploy_shared_version
+    from mlops.azureml.registry import exact_version, serving_environment_name, shared_version
+    from mlops.azureml.retry import RetryPolicy
+    from mlops.commands import _azure
+    from mlops.errors import MlopsError
+    from mlops.stages import PRODUCTION, is_two_stage, stage_named
+
+    plan = _azure.load_plan(project_dir)
+    project = plan.project
+    if not is_two_stage(project):
+        raise MlopsError("this repo has one stage: `mlops deploy` releases it; promotion needs azure-stages.json "
+                         "(staging, a registry and production)")
+    stage = stage_named(project, PRODUCTION)
+    version = exact_version(version)
+    policy = RetryPolicy()
+    shared = shared_version(_azure.connect_registry(project), project.stages.registry.name,
+                            project.experiment.model_name,
+                            serving_environment_name(project.experiment.environment_name), version, policy, log)
+    return deploy_shared_version(_azure.connect_stage(project, stage), plan, stage, shared, policy, log)
+
+
+def report_promotion(promotion: Promotion, *, rollback: bool) -> None:
+    """Print where production stands and add it to the job summary."""
+    import os
+
+    from mlops.azureml.release_summary import promotion_markdown
+    from mlops.step_summary import append_step_summary
+
+    result, shared = promotion.result, promotion.shared
+    print(f"\n{promotion.stage} endpoint {result.endpoint}: {result.scoring_uri}\n  deployment {result.deployment} "
+          f"serves {shared.model_uri}\n  traffic: {result.traffic}")
+    append_step_summary(promotion_markdown(promotion.stage, shared.model_uri, shared.environment_uri,
+                                           result.deployment, result.traffic, rollback=rollback), dict(os.environ))
+
+
+def run(args) -> int:
+    """Promote; a failure before the traffic shift leaves production's traffic as it was and exits 1."""
+    report_promotion(promote(args.project_dir, args.version), rollback=False)
+    return 0
