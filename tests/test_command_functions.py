@@ -13,7 +13,7 @@ TYPED = {"validate": "validate", "runtime-env": "link_runtime_env", "assemble": 
          "smoke-train": "smoke_train", "serve": "prepare_server", "api-test": "api_test", "plan": "plan",
          "check": "check", "train": "train", "deploy": "deploy", "bootstrap-oidc": "bootstrap_oidc",
          "doctor": "doctor", "sample-request": "write_sample_request", "runs": "local_runs", "share": "share",
-         "promote": "promote", "rollback": "rollback"}
+         "promote": "promote", "rollback": "rollback", "rehearse": "rehearse_merge"}
 
 
 def test_every_command_has_a_typed_function_without_test_seams():

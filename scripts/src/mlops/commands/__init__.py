@@ -19,6 +19,7 @@ COMMANDS = {
     "serve": "serve",
     "api-test": "api_test",
     "plan": "plan",
+    "rehearse": "rehearse",
     "check": "check",
     "runs": "runs",
     # a merge to main: what deploy.yml runs

@@ -19,6 +19,7 @@ STEPS: dict[str, tuple[str, ...]] = {
     "plan": ("mlops", "plan"),
     "test": ("pytest", "-q", "tests"),
     "api-test": ("mlops", "api-test"),
+    "rehearse": ("mlops", "rehearse"),
 }
 
 

@@ -29,9 +29,11 @@ def release(plan: ReleasePlan, client: Any, *, log: Callable[[str], None] = prin
     """Deploy ``plan``'s model with ``client`` (an ``MLClient``): prepare the release, then roll it out."""
     from mlops.azureml.deployment import prepare_release, roll_out
     from mlops.azureml.retry import RetryPolicy
+    from mlops.commands._azure import azure_errors
 
     policy = RetryPolicy()
-    return roll_out(client, prepare_release(client, plan, policy, log), policy, log)
+    with azure_errors():
+        return roll_out(client, prepare_release(client, plan, policy, log), policy, log)
 
 
 def run(args) -> int:

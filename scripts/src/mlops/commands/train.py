@@ -23,7 +23,8 @@ def train(project_dir: Path, *, log: Callable[[str], None] = print) -> TrainResu
 
     plan = _azure.load_plan(project_dir)
     log(f"Training {plan.names.job} (plan in {plan.directory})")
-    return run_training_job(_azure.connect(plan.project), plan, log=log)
+    with _azure.azure_errors():
+        return run_training_job(_azure.connect(plan.project), plan, log=log)
 
 
 def run(args) -> int:
@@ -48,7 +49,8 @@ def run(args) -> int:
                                              failure.log_tail), env)
         raise
     model = f"{result.model_name}:{result.model_version}"
-    print(f"\nTrained {result.job_name}: {result.studio_url}\nRegistered model {model}")
+    done = "Already trained by" if result.reused else "Trained"
+    print(f"\n{done} {result.job_name}: {result.studio_url}\nRegistered model {model}")
     for name, value in result.metrics.items():
         print(f"  {name}: {value}")
     append_step_summary(training_markdown(result.job_name, result.studio_url, result.metrics, model), env)
