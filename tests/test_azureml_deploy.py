@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import threading
+import time
 
 import pytest
 from azure_fixtures import (
@@ -287,15 +291,21 @@ def test_kubernetes_names_respect_the_pair_limit(tmp_path):
     assert 6 <= len(result.endpoint) + len(result.deployment) <= 62
 
 
-def test_deploy_command_writes_the_step_summary(repo, tmp_path, monkeypatch, capsys):
-    from mlops.commands import deploy as command
-
-    summary = tmp_path / "summary.md"
+def next_release_in_actions(repo, summary, monkeypatch) -> Workspace:
+    """A live endpoint and the next commit's model, with the variables a deploy job in Actions has."""
     for name, value in {**CI_ENV, "GITHUB_SHA": NEXT_COMMIT, "GITHUB_STEP_SUMMARY": str(summary)}.items():
         monkeypatch.setenv(name, value)
     ws = live(repo)
     with_model(ws, MODEL, NEXT_COMMIT)
     monkeypatch.setattr(_azure, "connect", lambda project: FakeMLClient(ws))
+    return ws
+
+
+def test_deploy_command_writes_the_step_summary(repo, tmp_path, monkeypatch, capsys):
+    from mlops.commands import deploy as command
+
+    summary = tmp_path / "summary.md"
+    ws = next_release_in_actions(repo, summary, monkeypatch)
     assert command.run(argparse.Namespace(project_dir=repo)) == 0
     text = summary.read_text()
     assert f"- Endpoint: `{ENDPOINT}` at http://127.0.0.1:" in text
@@ -359,6 +369,41 @@ def test_a_deployment_that_failed_mid_rollout_is_taken_out_of_traffic_before_it_
     assert ws.traffic(ENDPOINT) == {OLD: 90, NEW: 10}
     ws.deployments[ENDPOINT][NEW]._provisioning_state = "Failed"  # and then it breaks
     run_deploy(canary_repo, ws, NEXT_COMMIT)
+    assert ws.traffic(ENDPOINT) == {NEW: 100} and list(ws.deployments[ENDPOINT]) == [NEW]
+
+
+def signal_when(condition, signum: int) -> threading.Thread:
+    """A thread that sends ``signum`` to this process, as the runner does on cancel, once ``condition()`` holds."""
+    def watch():
+        deadline = time.monotonic() + 60
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(os.getpid(), signum)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_deploy_cancelled_mid_rollout_puts_the_starting_traffic_back(canary_repo, tmp_path, monkeypatch, signum):
+    from mlops.cancellation import Cancelled
+    from mlops.commands import deploy as command
+
+    summary = tmp_path / "summary.md"
+    ws = next_release_in_actions(canary_repo, summary, monkeypatch)
+    started = time.monotonic()
+    # the mirror step is live and the command sleeps its step_seconds (300 s) when the job is cancelled
+    watcher = signal_when(lambda: (ws.endpoints[ENDPOINT].mirror_traffic or {}).get(NEW), signum)
+    with pytest.raises(Cancelled, match=rf"mlops deploy: cancelled \({signal.Signals(signum).name}\); traffic "
+                       rf"put back as it was \({OLD} 100%\); {NEW} left without traffic"):
+        command.run(argparse.Namespace(project_dir=canary_repo))
+    watcher.join()
+    assert time.monotonic() - started < 30
+    assert ws.traffic(ENDPOINT) == {OLD: 100} and not ws.endpoints[ENDPOINT].mirror_traffic
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handlers are the process's again
+    assert "cancelled" in summary.read_text()
+    run_deploy(canary_repo, ws, NEXT_COMMIT)  # the next release removes what the cancelled one left
     assert ws.traffic(ENDPOINT) == {NEW: 100} and list(ws.deployments[ENDPOINT]) == [NEW]
 
 

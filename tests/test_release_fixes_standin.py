@@ -17,6 +17,12 @@ from mlops.azureml.retry import call
 from mlops.azureml.training import submit_job
 
 pytest_plugins = ["mlops.standin.fixtures"]
+
+
+@pytest.fixture
+def ml_client(standin_client):
+    """The stand-in's MLClient (the fixture is named standin_client in mlops.standin.fixtures)."""
+    return standin_client
 QUICK = Deadlines(poll_seconds=0.5, first_poll_seconds=0.2)
 
 

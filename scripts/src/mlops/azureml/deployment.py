@@ -4,7 +4,8 @@ The endpoint is created once and kept. Each release is a new deployment named fr
 created with 0% of traffic, smoke-tested by invoking it directly, then moved to 100% (directly or
 through the configured mirror and canary steps); the previous deployment is deleted last. Anything
 failing before the final shift puts traffic back as it was, prints the new deployment's logs and
-deletes it. Every step reads the endpoint's state first, so a rerun after a crash converges.
+deletes it; a cancelled job (SIGINT/SIGTERM, see ``mlops.cancellation``) puts traffic back and stops there.
+Every step reads the endpoint's state first, so a rerun after a crash converges.
 
 A release is a commit *and* a model version: the deployment ``c<commit>`` serves one model version,
 and when it already runs, that version is the release (a re-run never announces a newer version of
@@ -29,6 +30,7 @@ from mlops.azureml.faults import QuotaError, is_name_taken, is_quota_error, mess
 from mlops.azureml.names import MAX_DEPLOYMENTS, suggest_endpoint_name
 from mlops.azureml.release_plan import ReleasePlan, load_entities, pin_model
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
+from mlops.cancellation import Cancelled
 from mlops.errors import MlopsError
 
 LOG_LINES = 100
@@ -349,6 +351,10 @@ def _roll_back(client: Any, release: Release, baseline: dict[str, int], error: E
             _set_traffic(client, name, baseline, {}, policy, log)
     except Exception as problem:  # clean-up is best effort; the original error is reported
         problems.append(f"could not restore traffic ({message_of(problem)[:200]})")
+    kept = _describe(baseline) if baseline else "no traffic (first release)"
+    if isinstance(error, Cancelled):  # the runner kills the process seconds after cancelling: no more calls
+        return Cancelled(f"{error}; traffic put back as it was ({kept}); {new} left without traffic, the next "
+                         "`mlops deploy` removes it" + "".join(f"; {p}" for p in problems))
     try:
         logs = call(policy, f"online_deployments.get_logs {new}", client.online_deployments.get_logs,
                     new, name, LOG_LINES, log=log)
@@ -368,7 +374,6 @@ def _roll_back(client: Any, release: Release, baseline: dict[str, int], error: E
         message = str(error)
     else:
         message = f"deployment {new} failed before taking traffic: {reason}"
-    kept = _describe(baseline) if baseline else "no traffic (first release)"
     deleted = "" if isinstance(error, StillInProgress) else f"; {new} deleted"
     return DeploymentFailed(f"{message}; traffic left as it was ({kept}){deleted}"
                             + "".join(f"; {p}" for p in problems))

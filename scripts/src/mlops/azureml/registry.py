@@ -10,16 +10,13 @@ commit is refused (the registry never has a version silently replaced).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from mlops.azureml.deployment import model_label
 from mlops.azureml.release_documents import SERVING_SUFFIX
 from mlops.azureml.retry import RetryPolicy, call, find
 from mlops.errors import MlopsError
-
-# a model reference as Azure returns it in a deployment: an ARM id, or azureml:name:version
-MODEL_REFERENCE = re.compile(r"(?:models/([^/:]+)/versions/([^/:]+)|^azureml:([^/:]+):([^/:]+))$")
 
 
 @dataclass(frozen=True)
@@ -61,10 +58,9 @@ def served_model(client: Any, endpoint: str, deployment: str, policy: RetryPolic
                          f"(traffic: {traffic or 'none'}): `mlops deploy` must succeed in staging before sharing")
     serving = call(policy, f"online_deployments.get {deployment}", client.online_deployments.get, deployment,
                    endpoint, log=log)
-    match = MODEL_REFERENCE.search(str(serving.model or ""))
-    if match is None:
+    name, _, version = model_label(serving.model).partition(":")
+    if not name or not version or "/" in name:
         raise MlopsError(f"deployment {deployment} of {endpoint} names no model version ({serving.model!r})")
-    name, version = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
     return call(policy, f"models.get {name}:{version}", client.models.get, name, version=version, log=log)
 
 

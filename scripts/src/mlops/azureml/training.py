@@ -213,3 +213,27 @@ def register_model(client: Any, model: Any, job_name: str, metrics: dict[str, An
                       log=log, recover=registered_from_job)
     log(f"  model {registered.name}:{registered.version}: registered from {job_name}")
     return registered
+
+
+TERMINAL = {"Completed", "Failed", "Canceled", "CancelRequested", "NotResponding", "Paused"}
+
+
+def cancel_job(client: Any, name: str, log=print) -> str:
+    """Ask Azure ML to cancel job ``name`` when it is still running; say what happened, in one phrase.
+
+    ``mlops train --cancel`` calls it in deploy.yml's ``if: cancelled()`` step: only the request is sent
+    (the run is ending), and nothing is retried.
+    """
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        job = client.jobs.get(name)
+        if status_of(job) in TERMINAL:
+            return f"training job {name} had already ended {status_of(job)}"
+        client.jobs.begin_cancel(name)
+    except ResourceNotFoundError:
+        return f"training job {name} was never submitted"
+    except Exception as error:  # the run is ending anyway: say how to finish by hand
+        return f"could not cancel training job {name} ({type(error).__name__}): cancel it in Azure ML studio"
+    log(f"  asked Azure ML to cancel {name}")
+    return f"training job {name} cancelled in Azure ML"

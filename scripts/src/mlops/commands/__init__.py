@@ -23,6 +23,7 @@ COMMANDS = {
     "check": "check",
     "runs": "runs",
     # a merge to main: what deploy.yml runs
+    "preflight": "preflight",
     "train": "train",
     "deploy": "deploy",
     # two stages: what deploy.yml's staging and production jobs and rollback.yml run
