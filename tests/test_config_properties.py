@@ -10,24 +10,38 @@ import pytest
 
 from conftest import bake
 
-SUITE_EXAMPLES = "300"
+SUITE_EXAMPLES = "200"
+PLAN_EXAMPLES = "40"  # plan loads every file with azure-ai-ml: about a second each
 
 
 @pytest.fixture(scope="module")
 def properties(tmp_path_factory):
     import os
 
-    from mlops.config_properties import EXAMPLES_VARIABLE, validate_properties
+    from mlops.config_properties import EXAMPLES_VARIABLE, plan_properties, validate_properties
 
     os.environ.setdefault(EXAMPLES_VARIABLE, SUITE_EXAMPLES)
     repo = bake(tmp_path_factory.mktemp("pristine"))
-    return {check.__name__: check for check in validate_properties(repo, tmp_path_factory.mktemp("work"))}
+    checks = validate_properties(repo, tmp_path_factory.mktemp("work"))
+    os.environ[EXAMPLES_VARIABLE] = PLAN_EXAMPLES
+    try:
+        checks += plan_properties(repo, tmp_path_factory.mktemp("plan"))
+    finally:
+        os.environ[EXAMPLES_VARIABLE] = SUITE_EXAMPLES
+    return {check.__name__: check for check in checks}
 
 
 @pytest.mark.parametrize("name", ["validate_answers_every_azure-config.json",
                                   "validate_answers_every_azure-compute-config.json",
                                   "validate_answers_every_iris-classifier.yml"])
 def test_validate_answers_every_generated_input_in_lines(properties, name):
+    properties[name]()
+
+
+@pytest.mark.parametrize("name", ["plan_accepts_every_valid_azure-config.json",
+                                  "plan_accepts_every_valid_azure-compute-config.json",
+                                  "plan_accepts_every_valid_iris-classifier.yml"])
+def test_every_document_that_validates_is_planned_too(properties, name):
     properties[name]()
 
 
@@ -84,3 +98,20 @@ def test_a_200_that_breaks_the_declared_response_schema_is_caught():
     with _client(lambda request: httpx.Response(200, json={"predictions": "setosa"})) as client:
         outcomes, _ = check_generated(client, "http://server/predict", [b"{}"], schema=schema)
     assert "does not match the declared response schema" in outcomes[0].detail
+
+
+def test_the_plan_check_catches_a_document_that_validates_and_then_fails_in_plan(tmp_path, monkeypatch):
+    from mlops.commands import plan
+    from mlops.config_properties import check_plan_accepts_what_validates
+    from mlops.errors import MlopsError
+
+    repo = bake(tmp_path)
+    original = (repo / "azure-compute-config.json").read_bytes()
+    assert check_plan_accepts_what_validates(repo, "azure-compute-config.json", b"[") is False
+
+    def failing_plan(*args, **kwargs):
+        raise MlopsError("azure-compute-config.json: the compute cannot be planned")
+
+    monkeypatch.setattr(plan, "plan", failing_plan)
+    with pytest.raises(AssertionError, match="(?s)validates but plan exits 1.*cannot be planned"):
+        check_plan_accepts_what_validates(repo, "azure-compute-config.json", original)

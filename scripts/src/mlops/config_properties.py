@@ -95,12 +95,17 @@ def fragments() -> st.SearchStrategy[str]:
 
 def config_file_contents(document: Any, as_yaml: bool) -> st.SearchStrategy[bytes]:
     """Bytes for a config file: a near-valid document (as YAML or JSON), a fragment, or arbitrary bytes."""
+    return st.one_of(near_valid(document).map(_dumper(as_yaml)), fragments().map(lambda text: text.encode("utf-8")),
+                     st.binary(max_size=200))
+
+
+def _dumper(as_yaml: bool) -> Callable[[Any], bytes]:
+    """Writes a document as the config file would hold it: YAML or indented JSON, UTF-8."""
     def dump(value: Any) -> bytes:
         text = yaml.safe_dump(value, sort_keys=False) if as_yaml else json.dumps(value, indent=2)
         return text.encode("utf-8")
 
-    return st.one_of(near_valid(document).map(dump), fragments().map(lambda text: text.encode("utf-8")),
-                     st.binary(max_size=200))
+    return dump
 
 
 def check_validate_answers(root: Path, relative: str, content: bytes) -> tuple[int, list[str]]:
@@ -123,30 +128,67 @@ def check_validate_answers(root: Path, relative: str, content: bytes) -> tuple[i
     return code, problems
 
 
+def check_plan_accepts_what_validates(root: Path, relative: str, content: bytes) -> bool:
+    """If ``mlops validate`` accepts ``content`` in ``root/relative``, ``mlops plan`` must accept it too.
+
+    Returns whether the content validated (and so was planned); fails (AssertionError) with plan's output
+    when a document the schemas accept fails later, in plan.
+    """
+    from mlops.cli import main
+
+    code, _ = check_validate_answers(root, relative, content)
+    if code != 0:
+        return False
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+        planned = main(["-C", str(root), "plan"])
+    assert planned == 0, f"{relative}: validates but plan exits {planned} for {content!r}:\n{output.getvalue()}"
+    return True
+
+
 def validate_properties(root: Path, workdir: Path) -> list[Callable[[], None]]:
     """One seeded Hypothesis test per config file of the repo at ``root``, each run on a copy in ``workdir``."""
+    return [_property(copy, relative, config_file_contents(document, as_yaml), text, check_validate_answers,
+                      "validate_answers_every")
+            for copy, relative, document, as_yaml, text in _config_files(root, workdir)]
+
+
+def plan_properties(root: Path, workdir: Path) -> list[Callable[[], None]]:
+    """Per config file: near-valid documents that ``mlops validate`` accepts are accepted by ``mlops plan``.
+
+    Slower than :func:`validate_properties` (plan loads each file with azure-ai-ml), so the template's
+    suite runs these and a generated repo's ``make check`` does not.
+    """
+    return [_property(copy, relative, near_valid(document).map(_dumper(as_yaml)), text,
+                      check_plan_accepts_what_validates, "plan_accepts_every_valid")
+            for copy, relative, document, as_yaml, text in _config_files(root, workdir)]
+
+
+def _config_files(root: Path, workdir: Path) -> list[tuple[Path, str, Any, bool, str]]:
+    """Per config file: a copy of the repo to break, the file's name, its document, YAML or not, its text."""
     experiment = find_experiment_file(root).name
-    checks = []
+    found = []
     for relative, as_yaml in ((AZURE_CONFIG, False), (COMPUTE_CONFIG, False), (experiment, True)):
         text = (root / relative).read_text(encoding="utf-8")
         document = yaml.safe_load(text) if as_yaml else json.loads(text)
         copy = workdir / f"repo-{relative}"
         shutil.copytree(root, copy, symlinks=True, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns(".venv", ".venv-runtime", "build", "outputs", "mlruns"))
-        checks.append(_property(copy, relative, config_file_contents(document, as_yaml), text))
-    return checks
+        found.append((copy, relative, document, as_yaml, text))
+    return found
 
 
-def _property(copy: Path, relative: str, contents: st.SearchStrategy[bytes], original: str) -> Callable[[], None]:
+def _property(copy: Path, relative: str, contents: st.SearchStrategy[bytes], original: str,
+              check: Callable[[Path, str, bytes], Any], name: str) -> Callable[[], None]:
     @seed(SEED)
     @settings(max_examples=examples(), deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(content=contents)
-    def validate_answers_every_input(content: bytes) -> None:
+    def answers_every_input(content: bytes) -> None:
         try:
-            check_validate_answers(copy, relative, content)
+            check(copy, relative, content)
         finally:
             (copy / relative).write_text(original, encoding="utf-8")
 
-    validate_answers_every_input.__name__ = f"validate_answers_every_{relative}"
-    return validate_answers_every_input
+    answers_every_input.__name__ = f"{name}_{relative}"
+    return answers_every_input
