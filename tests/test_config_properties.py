@@ -18,7 +18,8 @@ PLAN_EXAMPLES = "40"  # plan loads every file with azure-ai-ml: about a second e
 def properties(tmp_path_factory):
     import os
 
-    from mlops.config_properties import EXAMPLES_VARIABLE, plan_properties, validate_properties
+    from mlops.config_properties import plan_properties, validate_properties
+    from mlops.generated_inputs import EXAMPLES_VARIABLE
 
     os.environ.setdefault(EXAMPLES_VARIABLE, SUITE_EXAMPLES)
     repo = bake(tmp_path_factory.mktemp("pristine"))

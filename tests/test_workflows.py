@@ -360,6 +360,19 @@ def test_pull_request_workflow_runs_exactly_what_make_check_runs(generated):
     assert [t for t in targets if t in prerequisites] == prerequisites, "pr.yml must run the check steps in order"
 
 
+# --- the weekly template drift check -------------------------------------------------------------------
+
+def test_template_drift_runs_weekly_read_only_one_toolkit_command_per_step(generated):
+    workflow = load(generated / ".github" / "workflows" / "template-drift.yml")
+    assert set(workflow["on"]) == {"schedule", "workflow_dispatch"}
+    assert len(workflow["on"]["schedule"]) == 1
+    assert [job["permissions"] for job in workflow["jobs"].values()] == [{"contents": "read"}]
+    assert "secrets" not in json.dumps(workflow)
+    commands = [step["run"].strip() for _, step in steps(workflow) if "run" in step]
+    assert commands == ["make setup", "make drift"]
+    setup = dry_run(generated, "setup")
+    toolkit = [line for line in dry_run(generated, "drift") if "bin/mlops" in line and line not in setup]
+    assert toolkit == [".venv/bin/mlops drift"], "make drift must run one toolkit command after setup"
 # --- the first push: deploy.yml's preflight job, run step by step as the runner would --------------
 
 SECRET_EXPRESSION = re.compile(r"^\$\{\{ secrets\.([A-Za-z_]+) \}\}$")

@@ -8,7 +8,6 @@ template's own suite).
 from pathlib import Path
 
 import pytest
-
 from mlops.config_properties import validate_properties
 
 ROOT = Path(__file__).resolve().parents[1]

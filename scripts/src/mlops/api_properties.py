@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from mlops.api_check import Case, Outcome
-from mlops.config_properties import SEED, examples, fragments, near_valid
+from mlops.generated_inputs import SEED, examples, fragments, near_valid
 
 Answer = tuple[int, Any]
 
