@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import TEMPLATE
-from mlops.gate import DEFAULT_RULES, judge, rule_from_config, rule_to_config, verdict_from_dict
+from mlops.gate import DEFAULT_RULES, judge_challenger, rule_from_config, rule_to_config, verdict_from_dict
 from mlops.gate_report import model_tags, record_of, verdict_markdown
 
 SKLEARN = rule_from_config(None, "sklearn")
@@ -19,24 +19,24 @@ def rule(**section):
 
 
 def test_first_release_meeting_the_floors_passes_and_says_floors_only():
-    verdict = judge(SKLEARN, GOOD, None)
+    verdict = judge_challenger(SKLEARN, GOOD, None)
     assert verdict.passed and verdict.first_release
     assert [c.kind for c in verdict.checks] == ["floor", "floor"]
     assert verdict.reason() == "passed: first release, floors met"
 
 
 def test_a_missed_floor_refuses_even_the_first_release():
-    verdict = judge(SKLEARN, {"accuracy": 0.7, "f1_macro": 0.9}, None)
+    verdict = judge_challenger(SKLEARN, {"accuracy": 0.7, "f1_macro": 0.9}, None)
     assert not verdict.passed
     assert verdict.reason() == "accuracy 0.7: accuracy must be >= 0.8 (floor, applies to every release)"
 
 
 def test_a_better_challenger_passes():
-    assert judge(SKLEARN, {"accuracy": 0.98, "f1_macro": 0.98}, GOOD, "m:1").passed
+    assert judge_challenger(SKLEARN, {"accuracy": 0.98, "f1_macro": 0.98}, GOOD, "m:1").passed
 
 
 def test_a_worse_challenger_is_refused_naming_metric_both_values_rule_and_champion():
-    verdict = judge(SKLEARN, {"accuracy": 0.9333, "f1_macro": 0.9600}, GOOD, "iris-model:4")
+    verdict = judge_challenger(SKLEARN, {"accuracy": 0.9333, "f1_macro": 0.9600}, GOOD, "iris-model:4")
     assert not verdict.passed
     assert verdict.reason() == ("accuracy 0.9333 vs 0.9667 for champion iris-model:4: accuracy may not be worse "
                                 "than the champion (higher is better)")
@@ -44,31 +44,32 @@ def test_a_worse_challenger_is_refused_naming_metric_both_values_rule_and_champi
 
 def test_a_drop_within_max_drop_passes_and_beyond_it_is_refused():
     tolerant = rule(primary={"metric": "accuracy", "max_drop": 0.01}, guards={}, floors={})
-    assert judge(tolerant, {"accuracy": 0.9600}, {"accuracy": 0.9667}).passed
-    assert not judge(tolerant, {"accuracy": 0.9500}, {"accuracy": 0.9667}).passed
+    assert judge_challenger(tolerant, {"accuracy": 0.9600}, {"accuracy": 0.9667}).passed
+    assert not judge_challenger(tolerant, {"accuracy": 0.9500}, {"accuracy": 0.9667}).passed
 
 
 def test_min_improvement_needs_that_much_better():
     strict = rule(primary={"metric": "accuracy", "min_improvement": 0.02}, guards={}, floors={})
-    assert not judge(strict, {"accuracy": 0.98}, {"accuracy": 0.9667}).passed
-    assert judge(strict, {"accuracy": 0.99}, {"accuracy": 0.9667}).passed
+    assert not judge_challenger(strict, {"accuracy": 0.98}, {"accuracy": 0.9667}).passed
+    assert judge_challenger(strict, {"accuracy": 0.99}, {"accuracy": 0.9667}).passed
 
 
 @pytest.mark.parametrize(("tie", "passed"), [("deploy", True), ("refuse", False)])
 def test_an_exact_tie_does_what_the_rule_says(tie, passed):
-    verdict = judge(rule(tie=tie), dict(GOOD), dict(GOOD), "m:1")
+    verdict = judge_challenger(rule(tie=tie), dict(GOOD), dict(GOOD), "m:1")
     assert verdict.passed is passed
     primary = next(c for c in verdict.checks if c.kind == "primary")
     assert f"(gate.tie: {tie})" in primary.rule
 
 
 def test_a_tie_with_min_improvement_is_still_decided_by_tie():
-    verdict = judge(rule(primary={"metric": "accuracy", "min_improvement": 0.01}, tie="deploy"), GOOD, GOOD, "m:1")
+    verdict = judge_challenger(rule(primary={"metric": "accuracy", "min_improvement": 0.01}, tie="deploy"), GOOD,
+                               GOOD, "m:1")
     assert verdict.passed
 
 
 def test_a_guard_metric_dropping_beyond_its_margin_refuses_a_better_primary():
-    verdict = judge(SKLEARN, {"accuracy": 0.97, "f1_macro": 0.94}, GOOD, "m:1")
+    verdict = judge_challenger(SKLEARN, {"accuracy": 0.97, "f1_macro": 0.94}, GOOD, "m:1")
     assert not verdict.passed
     assert [c.metric for c in verdict.failures] == ["f1_macro"]
     assert verdict.reason().startswith("f1_macro 0.94 vs 0.9666 for champion m:1: f1_macro may be at most 0.02 worse")
@@ -76,20 +77,20 @@ def test_a_guard_metric_dropping_beyond_its_margin_refuses_a_better_primary():
 
 def test_minimize_metrics_compare_the_other_way_and_max_floors_cap_them():
     loss = rule(primary={"metric": "rmse", "direction": "minimize"}, guards={}, floors={"rmse": {"max": 2.0}})
-    assert judge(loss, {"rmse": 1.2}, {"rmse": 1.5}).passed
-    assert not judge(loss, {"rmse": 1.6}, {"rmse": 1.5}).passed
-    assert not judge(loss, {"rmse": 2.5}, None).passed
+    assert judge_challenger(loss, {"rmse": 1.2}, {"rmse": 1.5}).passed
+    assert not judge_challenger(loss, {"rmse": 1.6}, {"rmse": 1.5}).passed
+    assert not judge_challenger(loss, {"rmse": 2.5}, None).passed
 
 
 def test_a_metric_not_reported_fails_its_check():
-    verdict = judge(SKLEARN, {"accuracy": 0.99}, GOOD, "m:1")
+    verdict = judge_challenger(SKLEARN, {"accuracy": 0.99}, GOOD, "m:1")
     assert not verdict.passed
     assert any(c.metric == "f1_macro" and c.challenger is None for c in verdict.failures)
     assert "(not reported)" in verdict.reason()
 
 
 def test_the_verdict_round_trips_through_json():
-    verdict = judge(SKLEARN, {"accuracy": 0.9, "f1_macro": 0.9}, GOOD, "m:1")
+    verdict = judge_challenger(SKLEARN, {"accuracy": 0.9, "f1_macro": 0.9}, GOOD, "m:1")
     assert verdict_from_dict(json.loads(json.dumps(verdict.to_dict()))) == verdict
 
 
@@ -156,6 +157,7 @@ def test_validate_names_each_gate_mistake_in_one_line(tmp_path):
 
 
 def test_the_one_line_names_the_comparison_with_the_champion_before_a_floor():
-    verdict = judge(SKLEARN, {"accuracy": 0.4667, "f1_macro": 0.4673}, {"accuracy": 0.9333, "f1_macro": 0.9327}, "m:1")
+    verdict = judge_challenger(SKLEARN, {"accuracy": 0.4667, "f1_macro": 0.4673},
+                               {"accuracy": 0.9333, "f1_macro": 0.9327}, "m:1")
     assert verdict.reason() == ("accuracy 0.4667 vs 0.9333 for champion m:1: accuracy may not be worse than the "
                                 "champion (higher is better) (and 3 more failed check(s))")

@@ -1,6 +1,6 @@
 """The quality gate: a rule, the metrics of a challenger and of the champion (or none), and the verdict.
 
-:func:`judge` is a pure function of (rule, challenger metrics, champion metrics or ``None``), so any
+:func:`judge_challenger` is a pure function of (rule, challenger metrics, champion metrics or ``None``), so any
 stage can call it: the training job scores both models and judges, and a promotion can judge again
 against another stage's champion. ``None`` as the champion means a first release: only the floors
 apply. This module uses the standard library only: it is staged into the training job's code
@@ -179,7 +179,7 @@ def rule_to_config(rule: Rule) -> dict[str, Any]:
             "guards": {g.metric: comparison(g) for g in rule.guards}, "floors": floors, "tie": rule.tie}
 
 
-def judge(rule: Rule, challenger: dict[str, Any], champion: dict[str, Any] | None,
+def judge_challenger(rule: Rule, challenger: dict[str, Any], champion: dict[str, Any] | None,
           champion_name: str | None = None) -> Verdict:
     """The verdict on ``challenger``'s metrics against ``champion``'s (``None``: a first release, floors only)."""
     checks = [Check("floor", f.metric, _metric(challenger, f.metric), None, f.words(),

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 # Relative, so it resolves in the toolkit (package `mlops`) and in the job's staged copy (`mlops_gate`).
-from .gate import judge, rule_from_config
+from .gate import judge_challenger, rule_from_config
 
 RULE_FILE = "rule.json"
 GATE_FILE = "gate.json"
@@ -64,7 +64,7 @@ def make_record(settings: dict[str, Any], data: str, mine: dict[str, Any], their
                 champion: str | None) -> dict[str, Any]:
     """The gate's record: the rule, both models' metrics and the verdict (``theirs`` None: a first release)."""
     rule = rule_from_config(settings["rule"], settings["framework"])
-    verdict = judge(rule, mine, theirs, champion if theirs is not None else None)
+    verdict = judge_challenger(rule, mine, theirs, champion if theirs is not None else None)
     return {"rule": settings["rule"], "rule_words": rule.words(), "evaluation_data": data,
             "challenger": {"metrics": mine},
             "champion": None if theirs is None else {"model": champion, "metrics": theirs},
