@@ -20,6 +20,7 @@ from mlops.session_config import SessionConfig, remove_session_folder, session_f
 
 if TYPE_CHECKING:
     from mlops.azureml.deployment import DeployResult
+    from mlops.azureml.release_plan import ReleasePlan
     from mlops.azureml.training import TrainResult
     from mlops.commands.api_test import AdapterCheck
     from mlops.commands.plan import PlanReport
@@ -106,6 +107,12 @@ class AzureMLRun:
         for number, item in enumerate(report.items, 1):
             self.log(f"{number}. {item.what}: {item.name} -> {item.action}")
         return report
+
+    def setup_run(self) -> ReleasePlan:
+        """What ``mlops train`` ensures before the job: the training cluster, the environment and the data."""
+        from mlops.commands.train import setup_training
+
+        return self._call(setup_training, log=self.log)
 
     def train_model(self) -> TrainResult:
         """``mlops train``: ensure cluster, environment and data, run the job, register its model."""

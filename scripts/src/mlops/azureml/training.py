@@ -48,15 +48,7 @@ class JobFailed(MlopsError):
 
 def run_training_job(client: Any, plan: ReleasePlan, policy: RetryPolicy = DEFAULT_POLICY, log=print) -> TrainResult:
     """Run the planned job in the workspace of ``client`` and register its model."""
-    entities = load_entities(plan)
-    region = plan.project.azure.location or "the workspace's region"
-    log("1/5 training cluster")
-    ensure_compute(client, entities["compute.yml"], region, policy, log)
-    log("2/5 environment")
-    ensure_environment_asset(client, entities["environment.yml"], policy, log)
-    log("3/5 data")
-    for file_name in plan.data_files:
-        ensure_data(client, entities[file_name], policy, log)
+    entities = prepare_training(client, plan, policy, log)
     log("4/5 training job")
     job = submit_job(client, entities["job.yml"], policy, log)
     studio_url = getattr(job, "studio_url", "") or ""
@@ -73,6 +65,22 @@ def run_training_job(client: Any, plan: ReleasePlan, policy: RetryPolicy = DEFAU
     log("5/5 model")
     model = register_model(client, entities["model.yml"], job.name, metrics, policy, log)
     return TrainResult(job.name, studio_url, metrics, model.name, str(model.version))
+
+
+def prepare_training(client: Any, plan: ReleasePlan, policy: RetryPolicy = DEFAULT_POLICY, log=print) -> dict[str, Any]:
+    """What the job needs, created or kept: the training cluster, the environment and the data assets.
+
+    Returns the plan's documents loaded as azure-ai-ml entities."""
+    entities = load_entities(plan)
+    region = plan.project.azure.location or "the workspace's region"
+    log("1/5 training cluster")
+    ensure_compute(client, entities["compute.yml"], region, policy, log)
+    log("2/5 environment")
+    ensure_environment_asset(client, entities["environment.yml"], policy, log)
+    log("3/5 data")
+    for file_name in plan.data_files:
+        ensure_data(client, entities[file_name], policy, log)
+    return entities
 
 
 def submit_job(client: Any, job: Any, policy: RetryPolicy, log=print) -> Any:
