@@ -10,6 +10,7 @@ import yaml
 from azure.ai.ml.entities import Model
 from fake_workspace import FakeMLClient, Workspace
 
+from mlops.azureml.job_watch import Deadlines
 from mlops.azureml.provenance import Provenance
 from mlops.azureml.release_plan import ReleasePlan, write_plan
 from mlops.azureml.retry import RetryPolicy
@@ -19,6 +20,8 @@ COMMIT = "3f9c2a1b7d4e5f60718293a4b5c6d7e8f9a0b1c2"
 NEXT_COMMIT = "a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e"
 CI_ENV = {"GITHUB_RUN_ID": "4242", "GITHUB_RUN_ATTEMPT": "1"}
 FAST = RetryPolicy(attempts=4, base_seconds=0.0, sleep=lambda seconds: None)
+QUICK = Deadlines(poll_seconds=0, first_poll_seconds=0, sleep=lambda seconds: None)
+
 def edit_yaml(path: Path, change) -> None:
     """Apply ``change(data)`` to a YAML config in place."""
     data = yaml.safe_load(path.read_text())

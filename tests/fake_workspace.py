@@ -1,24 +1,40 @@
-"""An in-memory Azure ML workspace with MLClient's operation groups and method shapes, and fault switches.
+"""An in-memory Azure ML workspace with MLClient's operation groups and method signatures, and fault switches.
 
-It stores the real azure-ai-ml entities the toolkit sends, hands back copies (as the service
-does), and can inject what Azure does to a release: a failed job, a deployment that never gets
-ready, a scoring script that answers 500, an endpoint name held by another workspace, a quota
-refusal, transient 429/503 answers, and a crash (the process dying) after any change.
+For fast unit tests only: what the real SDK does over HTTP (serialization, polling, error parsing)
+is tested through the stand-in. The method signatures equal azure-ai-ml's (a test compares them with
+``inspect.signature``), and where the SDK is known to change what it is given or returned, the fake
+does the same: ``online_deployments.begin_create_or_update`` rewrites the entity's model into a
+resource id, a Kubernetes endpoint read back has no mirror traffic, a job's status moves only when it
+is read. It can inject what Azure does to a release: a failed job, a job that never starts, a lost
+answer after a job submission, a deployment that never gets ready, a scoring script that answers
+500, an endpoint name held by another workspace, a quota refusal, transient 429/503 answers, and a
+crash (the process dying) after any change. Scoring requests reach a small HTTP server on 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import json
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+from azure.ai.ml._restclient.arm_ml_service.models import JobStatus
+from azure.ai.ml.constants import ListViewType
+from azure.ai.ml.entities import EndpointAuthKeys, KubernetesOnlineEndpoint
 from azure.ai.ml.exceptions import ErrorCategory, ErrorTarget, JobException
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, ServiceResponseError
 
 STUDIO = "https://ml.azure.com/runs/{}"
+ENDPOINT_KEY = "fake-endpoint-key"
+WORKSPACES: dict[str, Workspace] = {}
+_ids = itertools.count(1)
+_server: ThreadingHTTPServer | None = None
 
 
 class Crash(BaseException):
@@ -68,11 +84,45 @@ class Poller:
         self.result(timeout)
 
 
+class _Scoring(BaseHTTPRequestHandler):
+    """``POST /<workspace id>/<endpoint>/score``: the deployment named in ``azureml-model-deployment`` answers."""
+
+    def do_POST(self):  # noqa: N802 - the name http.server calls
+        _, workspace_id, endpoint, _ = self.path.split("/", 3)
+        ws = WORKSPACES[workspace_id]
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        status, answer = ws.score(endpoint, self.headers.get("azureml-model-deployment", ""),
+                                  self.headers.get("Authorization", ""), body)
+        data = (answer if isinstance(answer, str) else json.dumps(answer)).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def scoring_base() -> str:
+    """The fake's scoring server (one per test process), started on first use."""
+    global _server
+    if _server is None:
+        _server = ThreadingHTTPServer(("127.0.0.1", 0), _Scoring)
+        threading.Thread(target=_server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{_server.server_address[1]}"
+
+
 class Workspace:
     """The state of one workspace, the calls made to it, and the faults to inject."""
 
     def __init__(self, subscription_id: str = "00000000-0000-0000-0000-000000000000"):
+        self.id = str(next(_ids))
+        WORKSPACES[self.id] = self
         self.subscription_id = subscription_id
+        self.job_never_starts = False
+        self.score_statuses: list[int] = []  # answered (with a non-JSON body) before the deployment itself
+        self.lose_job_answer = False
         self.calls: list[str] = []
         self.mutations = 0
         self.crash_after: int | None = None
@@ -114,6 +164,28 @@ class Workspace:
         """The endpoint's live traffic, without zero entries."""
         return {k: v for k, v in (self.endpoints[endpoint].traffic or {}).items() if v}
 
+    def score(self, endpoint: str, deployment_name: str, authorization: str, body: Any) -> tuple[int, Any]:
+        """What the deployment answers to a scoring request, in the scoring contract's shape."""
+        self.calls.append("score")
+        if authorization != f"Bearer {ENDPOINT_KEY}":
+            return 401, {"error": "unauthorized", "detail": "missing or wrong key"}
+        if deployment_name not in self.deployments[endpoint]:
+            return 404, {"error": "not_found", "detail": f"deployment {deployment_name} not found"}
+        if self.score_statuses:
+            return self.score_statuses.pop(0), "<html>502 Bad Gateway</html>"
+        self.invocations.append((endpoint, deployment_name, self.traffic(endpoint)))
+        status = self.smoke_status
+        if self.smoke_fails_after is not None and len(self.invocations) > self.smoke_fails_after:
+            status = 500
+        if status != 200:
+            return status, {"error": "internal_error", "detail": "scoring script raised KeyError: 'rows'"}
+        return 200, {"predictions": ["setosa"] * len(body.get("rows", []))}
+
+    def arm_id(self, kind: str, name: str, version: str) -> str:
+        """The resource id the SDK puts in place of ``azureml:name:version``."""
+        return (f"/subscriptions/{self.subscription_id}/resourceGroups/rg-iris-classifier/providers/"
+                f"Microsoft.MachineLearningServices/workspaces/mlw-iris-classifier/{kind}/{name}/versions/{version}")
+
 
 class _Group:
     def __init__(self, workspace: Workspace, group: str):
@@ -130,21 +202,12 @@ class ComputeOperations(_Group):
             raise not_found(f"compute {name}")
         return copy.deepcopy(self._ws.computes[name])
 
-    def list(self, *, compute_type: str | None = None):
-        self._enter("list")
-        return [copy.deepcopy(c) for c in self._ws.computes.values()]
-
     def begin_create_or_update(self, compute):
         self._enter("begin_create_or_update")
         self._ws.computes[compute.name] = copy.deepcopy(compute)
         self._ws.changed()
         return Poller(copy.deepcopy(compute))
 
-    def begin_delete(self, name: str, *, action: str = "Delete"):
-        self._enter("begin_delete")
-        self._ws.computes.pop(name, None)
-        self._ws.changed()
-        return Poller()
 
 
 class _Versioned(_Group):
@@ -162,11 +225,7 @@ class _Versioned(_Group):
             raise not_found(f"{self.store} {name}:{version}")
         return copy.deepcopy(self._items()[(name, version)])
 
-    def list(self, name: str | None = None, **kwargs):
-        self._enter("list")
-        return [copy.deepcopy(item) for (n, _), item in self._items().items() if name in (None, n)]
-
-    def create_or_update(self, entity):
+    def _create(self, entity):
         self._enter("create_or_update")
         stored = copy.deepcopy(entity)
         if not stored.version:
@@ -180,13 +239,27 @@ class _Versioned(_Group):
 class EnvironmentOperations(_Versioned):
     store = "environments"
 
+    def create_or_update(self, environment):
+        return self._create(environment)
+
 
 class DataOperations(_Versioned):
     store = "data_assets"
 
+    def create_or_update(self, data):
+        return self._create(data)
+
 
 class ModelOperations(_Versioned):
     store = "models"
+
+    def list(self, name: str | None = None, stage: str | None = None, *,
+             list_view_type: ListViewType = ListViewType.ACTIVE_ONLY):
+        self._enter("list")
+        return [copy.deepcopy(item) for (n, _), item in self._items().items() if name in (None, n)]
+
+    def create_or_update(self, model):
+        return self._create(model)
 
 
 @dataclass
@@ -207,34 +280,43 @@ class SubmittedJob:
 
 class JobOperations(_Group):
     def get(self, name: str):
+        """The job as it is now; each read moves a job on (Queued, Running, then Completed or Failed)."""
         self._enter("get")
         if name not in self._ws.jobs:
             raise not_found(f"job {name}")
-        return copy.copy(self._ws.jobs[name])
+        job = self._ws.jobs[name]
+        seen = copy.copy(job)
+        seen.status = JobStatus(job.status)  # the SDK's status is an enum member: str() is "JobStatus.QUEUED"
+        if job.status == "Queued" and not self._ws.job_never_starts:
+            job.status = "Running"
+        elif job.status == "Running":
+            job.status = "Failed" if self._ws.job_failure else "Completed"
+        return seen
 
-    def list(self, **kwargs):
-        self._enter("list")
-        return [copy.copy(j) for j in self._ws.jobs.values()]
-
-    def create_or_update(self, job, **kwargs):
+    def create_or_update(self, job, *, description: str | None = None, compute: str | None = None,
+                         tags: dict | None = None, experiment_name: str | None = None, skip_validation: bool = False,
+                         **kwargs: Any):
         self._enter("create_or_update")
         stored = SubmittedJob(job.name, "Queued", job.experiment_name, job.compute, dict(job.tags or {}), job)
         self._ws.jobs[job.name] = stored
         self._ws.changed()
+        if self._ws.lose_job_answer:
+            self._ws.lose_job_answer = False
+            raise ServiceResponseError("Connection aborted: the answer to the job submission was lost")
         return copy.copy(stored)
 
     def stream(self, name: str) -> None:
         self._enter("stream")
         job = self._ws.jobs[name]
-        if job.status in ("Queued", "Running"):
-            job.status = "Failed" if self._ws.job_failure else "Completed"
+        while job.status in ("Queued", "Running") and not self._ws.job_never_starts:
+            job.status = {"Queued": "Running", "Running": "Failed" if self._ws.job_failure else "Completed"}[job.status]
         print(f"RunId: {name}\nWeb View: {STUDIO.format(name)}")
         if job.status == "Failed":
             error = {"error": {"code": "UserError", "message": self._ws.job_failure}}
             raise JobException(message=f"Exception : \n {json.dumps(error, indent=4)} ", target=ErrorTarget.JOB,
                                no_personal_data_message="failed job", error_category=ErrorCategory.SYSTEM_ERROR)
 
-    def download(self, name: str, *, download_path=".", output_name=None, all=False) -> None:
+    def download(self, name: str, *, download_path=".", output_name: str | None = None, all: bool = False) -> None:
         self._enter("download")
         job = self._ws.jobs[name]
         root = Path(download_path) / "artifacts"
@@ -249,15 +331,28 @@ class JobOperations(_Group):
 
 
 class OnlineEndpointOperations(_Group):
+    def __init__(self, workspace: Workspace, group: str):
+        super().__init__(workspace, group)
+        self._online_operation = SimpleNamespace(get=self._rest_get)  # what the SDK's own get reads
+
     def get(self, name: str, *, local: bool = False):
         self._enter("get")
         if name not in self._ws.endpoints:
             raise not_found(f"endpoint {name}")
-        return copy.deepcopy(self._ws.endpoints[name])
+        endpoint = copy.deepcopy(self._ws.endpoints[name])
+        if isinstance(endpoint, KubernetesOnlineEndpoint):
+            endpoint.mirror_traffic = {}  # as the SDK's _from_rest_object does for Kubernetes endpoints
+        return endpoint
 
-    def list(self, *, local: bool = False):
-        self._enter("list")
-        return [copy.deepcopy(e) for e in self._ws.endpoints.values()]
+    def _rest_get(self, *, resource_group_name: str, workspace_name: str, endpoint_name: str):
+        self._ws.calls.append("online_endpoints._online_operation.get")
+        stored = self._ws.endpoints[endpoint_name]
+        return SimpleNamespace(properties=SimpleNamespace(traffic=dict(stored.traffic or {}),
+                                                          mirror_traffic=dict(stored.mirror_traffic or {})))
+
+    def get_keys(self, name: str):
+        self._enter("get_keys")
+        return EndpointAuthKeys(primary_key=ENDPOINT_KEY, secondary_key="fake-secondary-key")
 
     def begin_create_or_update(self, endpoint, *, local: bool = False):
         self._enter("begin_create_or_update")
@@ -275,35 +370,15 @@ class OnlineEndpointOperations(_Group):
             return Poller(error=http_error(400, "BadRequest", "traffic must add up to 0 or 100"))
         stored = copy.deepcopy(endpoint)
         stored._provisioning_state = "Succeeded"
-        stored._scoring_uri = f"https://{endpoint.name}.westeurope.inference.ml.azure.com/score"
+        stored._scoring_uri = f"{scoring_base()}/{self._ws.id}/{endpoint.name}/score"
         self._ws.endpoints[endpoint.name] = stored
         self._ws.changed()
         return Poller(copy.deepcopy(stored))
 
-    def invoke(self, endpoint_name: str, *, request_file: str | None = None, deployment_name: str | None = None,
-               **kwargs) -> str:
-        self._enter("invoke")
-        body = json.loads(Path(request_file).read_text())
-        deployment = self._ws.deployments[endpoint_name].get(deployment_name)
-        if deployment is None:
-            raise http_error(404, "NotFound", f"deployment {deployment_name} not found")
-        self._ws.invocations.append((endpoint_name, deployment_name, self._ws.traffic(endpoint_name)))
-        status = self._ws.smoke_status
-        if self._ws.smoke_fails_after is not None and len(self._ws.invocations) > self._ws.smoke_fails_after:
-            status = 500
-        if status != 200:
-            raise http_error(status, "InternalServerError", "scoring script raised KeyError: 'rows'")
-        return json.dumps({"predictions": ["setosa"] * len(body.get("rows", []))})
-
-    def begin_delete(self, name: str | None = None, *, local: bool = False):
-        self._enter("begin_delete")
-        self._ws.endpoints.pop(name, None)
-        self._ws.changed()
-        return Poller()
 
 
 class OnlineDeploymentOperations(_Group):
-    def get(self, name: str, endpoint_name: str, *, local: bool = False):
+    def get(self, name: str, endpoint_name: str, *, local: bool | None = False):
         self._enter("get")
         if name not in self._ws.deployments[endpoint_name]:
             raise not_found(f"deployment {name}")
@@ -313,10 +388,19 @@ class OnlineDeploymentOperations(_Group):
         self._enter("list")
         return [copy.deepcopy(d) for d in self._ws.deployments[endpoint_name].values()]
 
-    def begin_create_or_update(self, deployment, **kwargs):
+    def begin_create_or_update(self, deployment, *, local: bool = False, vscode_debug: bool = False,
+                               skip_script_validation: bool = False, local_enable_gpu: bool = False, **kwargs: Any):
         self._enter("begin_create_or_update")
         if deployment.endpoint_name not in self._ws.endpoints:
             raise not_found(f"endpoint {deployment.endpoint_name}")
+        current = self._ws.deployments[deployment.endpoint_name].get(deployment.name)
+        if current is not None and current.provisioning_state in ("Creating", "Updating"):
+            return Poller(error=http_error(409, "Conflict", f"An operation on deployment {deployment.name} is in "
+                                                            "progress"))
+        reference = str(deployment.model or "")
+        if reference and not reference.startswith("/subscriptions/"):  # the SDK resolves it in the entity given
+            name, version = reference.removeprefix("azureml:").split(":")
+            deployment.model = self._ws.arm_id("models", name, version)
         stored = copy.deepcopy(deployment)
         self._ws.deployments[deployment.endpoint_name][deployment.name] = stored
         if self._ws.deployment_fails:
@@ -324,23 +408,27 @@ class OnlineDeploymentOperations(_Group):
             self._ws.changed()
             return Poller(error=http_error(400, "DeploymentFailed", self._ws.deployment_fails))
         if self._ws.deployment_never_ready:
-            stored._provisioning_state = "Updating"
+            stored._provisioning_state = "Creating"
             self._ws.changed()
             return Poller(done=False)
         stored._provisioning_state = "Succeeded"
         self._ws.changed()
         return Poller(copy.deepcopy(stored))
 
-    def get_logs(self, name: str, endpoint_name: str, lines: int, *, container_type=None, local=False) -> str:
+    def get_logs(self, name: str, endpoint_name: str, lines: int, *, container_type: str | None = None,
+                 local: bool = False) -> str:
         self._enter("get_logs")
         return f"Liveness probe failed for {name}\nscore.py init() raised FileNotFoundError: model.joblib"
 
-    def begin_delete(self, name: str, endpoint_name: str, *, local: bool = False):
+    def begin_delete(self, name: str, endpoint_name: str, *, local: bool | None = False):
         self._enter("begin_delete")
         if name not in self._ws.deployments[endpoint_name]:
             raise not_found(f"deployment {name}")
-        if self._ws.endpoints.get(endpoint_name) and (self._ws.endpoints[endpoint_name].traffic or {}).get(name):
-            return Poller(error=http_error(400, "BadRequest", f"deployment {name} still takes traffic"))
+        if self._ws.deployments[endpoint_name][name].provisioning_state in ("Creating", "Updating"):
+            raise http_error(409, "Conflict", f"An operation on deployment {name} is in progress")
+        endpoint = self._ws.endpoints.get(endpoint_name)
+        if endpoint and ((endpoint.traffic or {}).get(name) or (endpoint.mirror_traffic or {}).get(name)):
+            return Poller(error=http_error(400, "BadRequest", f"deployment {name} still takes (mirrored) traffic"))
         del self._ws.deployments[endpoint_name][name]
         self._ws.changed()
         return Poller()
@@ -352,6 +440,7 @@ class FakeMLClient:
     def __init__(self, workspace: Workspace | None = None):
         self.workspace = workspace or Workspace()
         self.subscription_id = self.workspace.subscription_id
+        self.resource_group_name, self.workspace_name = "rg-iris-classifier", "mlw-iris-classifier"
         self.compute = ComputeOperations(self.workspace, "compute")
         self.environments = EnvironmentOperations(self.workspace, "environments")
         self.data = DataOperations(self.workspace, "data")

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import threading
+import time
 
 import pytest
 from azure_fixtures import (
@@ -72,15 +76,16 @@ def test_first_release_creates_the_endpoint_and_smoke_tests_before_any_traffic(r
     ws = Workspace()
     result = run_deploy(repo, ws, COMMIT)
     assert ws.calls == [
-        "models.list", "online_endpoints.get", "online_endpoints.begin_create_or_update", "online_endpoints.get",
-        "online_deployments.list", "environments.get", "environments.create_or_update",
-        "online_deployments.begin_create_or_update", "online_deployments.get",
-        "online_endpoints.invoke", "online_endpoints.get", "online_endpoints.begin_create_or_update",
-        "online_deployments.list", "online_endpoints.get"]
+        "models.list", "online_endpoints.get", "online_endpoints.get", "online_endpoints.begin_create_or_update",
+        "online_endpoints.get", "online_endpoints.get", "online_deployments.list", "environments.get",
+        "environments.create_or_update", "online_deployments.begin_create_or_update", "online_deployments.get",
+        "online_endpoints.get", "online_endpoints.get_keys", "score", "online_endpoints.get",
+        "online_endpoints.begin_create_or_update", "online_deployments.list", "online_endpoints.get"]
     assert ws.invocations == [(ENDPOINT, OLD, {})]
     assert result.traffic == {OLD: 100} and result.deployments == [OLD]
-    assert result.scoring_uri == f"https://{ENDPOINT}.westeurope.inference.ml.azure.com/score"
-    assert ws.deployments[ENDPOINT][OLD].model == f"azureml:{MODEL}:1"
+    assert result.scoring_uri.startswith("http://127.0.0.1:") and result.scoring_uri.endswith(f"/{ENDPOINT}/score")
+    assert ws.deployments[ENDPOINT][OLD].model.endswith(f"/models/{MODEL}/versions/1")  # as the SDK sends it
+    assert result.model == f"{MODEL}:1"
 
 
 def test_next_release_is_tested_at_zero_percent_then_takes_over_and_the_old_one_goes(repo):
@@ -99,15 +104,20 @@ def test_rerun_of_a_finished_release_changes_nothing(repo):
     assert ws.mutations == 0 and ws.traffic(ENDPOINT) == {OLD: 100}
 
 
-def test_deployment_that_never_gets_ready_is_deleted_and_traffic_stays(repo):
+def test_deployment_still_being_created_at_the_timeout_is_not_deleted_and_a_rerun_follows_it(repo):
     ws = live(repo)
     ws.deployment_never_ready = True
     lines = []
-    with pytest.raises(DeploymentFailed, match=f"{NEW} was not ready after 30 minutes.*traffic left as it was "
-                                               f"\\({OLD} 100%\\); {NEW} deleted"):
+    with pytest.raises(DeploymentFailed, match=f"{NEW} was still Creating after 30 minutes.*traffic left as it was "
+                                               f"\\({OLD} 100%\\); {NEW} is left in place: Azure refuses to delete"):
         run_deploy(repo, ws, NEXT_COMMIT, lines)
-    assert_untouched(ws)
+    assert ws.traffic(ENDPOINT) == {OLD: 100} and "online_deployments.begin_delete" not in ws.calls
     assert any("Liveness probe failed" in line for line in lines)  # the new deployment's logs were printed
+    ws.deployment_never_ready = False
+    ws.deployments[ENDPOINT][NEW]._provisioning_state = "Succeeded"  # Azure finished creating it
+    lines.clear()
+    run_deploy(repo, ws, NEXT_COMMIT, lines)
+    assert ws.traffic(ENDPOINT) == {NEW: 100} and list(ws.deployments[ENDPOINT]) == [NEW]
 
 
 def test_deployment_whose_provisioning_fails_is_deleted_and_traffic_stays(repo):
@@ -281,19 +291,26 @@ def test_kubernetes_names_respect_the_pair_limit(tmp_path):
     assert 6 <= len(result.endpoint) + len(result.deployment) <= 62
 
 
-def test_deploy_command_writes_the_step_summary(repo, tmp_path, monkeypatch, capsys):
-    from mlops.commands import deploy as command
-
-    summary = tmp_path / "summary.md"
+def next_release_in_actions(repo, summary, monkeypatch) -> Workspace:
+    """A live endpoint and the next commit's model, with the variables a deploy job in Actions has."""
     for name, value in {**CI_ENV, "GITHUB_SHA": NEXT_COMMIT, "GITHUB_STEP_SUMMARY": str(summary)}.items():
         monkeypatch.setenv(name, value)
     ws = live(repo)
     with_model(ws, MODEL, NEXT_COMMIT)
     monkeypatch.setattr(_azure, "connect", lambda project: FakeMLClient(ws))
+    return ws
+
+
+def test_deploy_command_writes_the_step_summary(repo, tmp_path, monkeypatch, capsys):
+    from mlops.commands import deploy as command
+
+    summary = tmp_path / "summary.md"
+    ws = next_release_in_actions(repo, summary, monkeypatch)
     assert command.run(argparse.Namespace(project_dir=repo)) == 0
     text = summary.read_text()
-    assert f"- Endpoint: `{ENDPOINT}` at https://{ENDPOINT}.westeurope.inference.ml.azure.com/score" in text
-    assert f"- New deployment: `{NEW}` serving `azureml:{MODEL}:2`" in text
+    assert f"- Endpoint: `{ENDPOINT}` at http://127.0.0.1:" in text
+    assert f"- New deployment: `{NEW}` serving `{MODEL}:2`" in text
+    assert ws.subscription_id not in text and ws.subscription_id not in capsys.readouterr().out
     assert f"- Traffic: `{NEW}` 100%" in text and f"- Removed: `{OLD}`" in text
     ws.smoke_status = 500
     with_model(ws, MODEL, COMMIT)
@@ -309,6 +326,8 @@ def test_plan_against_the_workspace_says_create_change_or_keep(repo, monkeypatch
 
     from mlops.commands import plan as command
 
+    monkeypatch.setenv("GITHUB_SHA", COMMIT)
+
     ws = live(repo)
     ws.computes["cpu-cluster"] = AmlCompute(name="cpu-cluster", size="Standard_DS11_v2", min_instances=0,
                                             max_instances=4, idle_time_before_scale_down=120)
@@ -317,7 +336,9 @@ def test_plan_against_the_workspace_says_create_change_or_keep(repo, monkeypatch
     assert command.run(argparse.Namespace(project_dir=repo, workspace=True)) == 0
     out = capsys.readouterr().out
     assert ws.mutations == before  # read-only
-    assert "-> CHANGE idle_time_before_scale_down (cluster 'cpu-cluster' may scale to 4 nodes" in out
+    assert "-> KEEP (cluster 'cpu-cluster' may scale to 4 nodes" in out
+    assert "idle_seconds_before_scaledown 600: left as is" in out
+    assert f"model {MODEL}:1; 1 x Standard_DS3_v2" in out  # the version deploy would really use
     assert "-> CREATE\n" in out  # the environment, the data and the job do not exist in this workspace
     assert "online endpoint (the service's stable URL): iris-classifier-svc\n   -> KEEP" in out
 
@@ -349,3 +370,100 @@ def test_a_deployment_that_failed_mid_rollout_is_taken_out_of_traffic_before_it_
     ws.deployments[ENDPOINT][NEW]._provisioning_state = "Failed"  # and then it breaks
     run_deploy(canary_repo, ws, NEXT_COMMIT)
     assert ws.traffic(ENDPOINT) == {NEW: 100} and list(ws.deployments[ENDPOINT]) == [NEW]
+
+
+def signal_when(condition, signum: int) -> threading.Thread:
+    """A thread that sends ``signum`` to this process, as the runner does on cancel, once ``condition()`` holds."""
+    def watch():
+        deadline = time.monotonic() + 60
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(os.getpid(), signum)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_deploy_cancelled_mid_rollout_puts_the_starting_traffic_back(canary_repo, tmp_path, monkeypatch, signum):
+    from mlops.cancellation import Cancelled
+    from mlops.commands import deploy as command
+
+    summary = tmp_path / "summary.md"
+    ws = next_release_in_actions(canary_repo, summary, monkeypatch)
+    started = time.monotonic()
+    # the mirror step is live and the command sleeps its step_seconds (300 s) when the job is cancelled
+    watcher = signal_when(lambda: (ws.endpoints[ENDPOINT].mirror_traffic or {}).get(NEW), signum)
+    with pytest.raises(Cancelled, match=rf"mlops deploy: cancelled \({signal.Signals(signum).name}\); traffic "
+                       rf"put back as it was \({OLD} 100%\); {NEW} left without traffic"):
+        command.run(argparse.Namespace(project_dir=canary_repo))
+    watcher.join()
+    assert time.monotonic() - started < 30
+    assert ws.traffic(ENDPOINT) == {OLD: 100} and not ws.endpoints[ENDPOINT].mirror_traffic
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handlers are the process's again
+    assert "cancelled" in summary.read_text()
+    run_deploy(canary_repo, ws, NEXT_COMMIT)  # the next release removes what the cancelled one left
+    assert ws.traffic(ENDPOINT) == {NEW: 100} and list(ws.deployments[ENDPOINT]) == [NEW]
+
+
+def test_the_plan_names_how_the_model_is_chosen_not_latest(repo):
+    import yaml
+
+    plan = make_plan(repo)
+    assert "model" not in yaml.safe_load(plan.path("deployment.yml").read_text())
+    from mlops.azureml.describe import describe_plan
+
+    item = next(i for i in describe_plan(plan) if i.name == OLD)
+    assert item.detail.startswith(f"model the newest version of {MODEL} tagged git_commit={COMMIT[:12]}")
+    release(repo, Workspace(), COMMIT)  # deploy pins the version it found into the plan's deployment.yml
+    assert yaml.safe_load(plan.path("deployment.yml").read_text())["model"] == f"azureml:{MODEL}:1"
+
+
+def test_a_dispatch_on_an_unchanged_commit_reports_the_model_that_serves(repo):
+    ws = live(repo)
+    with_model(ws, MODEL, COMMIT)  # version 2, from the same commit (registered by an older toolkit)
+    lines = []
+    prepared = prepare_release(FakeMLClient(ws), make_plan(repo, COMMIT), FAST, log=lines.append)
+    result = roll_out(FakeMLClient(ws), prepared, FAST, log=lines.append, sleep=lambda s: None)
+    assert result.model == f"{MODEL}:1" and ws.mutations == 0
+    assert any(f"{OLD} already serves {MODEL}:1; {MODEL}:2 (also from this commit) is not released" in line
+               for line in lines)
+
+
+def test_a_4xx_in_the_scoring_contract_shape_fails_the_release_with_the_answer(repo):
+    ws = live(repo)
+    ws.smoke_status = 422
+    with pytest.raises(DeploymentFailed, match=f'deployment {NEW} answered 422: {{"error": "internal_error", '
+                                               '"detail": "scoring script raised KeyError'):
+        run_deploy(repo, ws, NEXT_COMMIT)
+    assert_untouched(ws)
+    assert ws.calls.count("score") == 1  # a 4xx is not retried
+
+
+def test_a_non_json_502_from_the_gateway_is_retried(repo):
+    ws = live(repo)
+    ws.score_statuses = [502, 504]
+    run_deploy(repo, ws, NEXT_COMMIT)
+    assert ws.traffic(ENDPOINT) == {NEW: 100} and ws.calls.count("score") == 3
+
+
+def test_a_409_while_an_operation_is_in_flight_is_retried_not_read_as_a_taken_name(repo):
+    ws = Workspace()
+    ws.errors["online_endpoints.begin_create_or_update"].append(http_error(
+        409, "Conflict", f"An operation on endpoint {ENDPOINT} is in progress; retry when it has finished"))
+    result = run_deploy(repo, ws, COMMIT)
+    assert result.traffic == {OLD: 100}
+
+
+def test_a_kubernetes_rollback_after_a_mirror_step_clears_the_mirror(tmp_path):
+    repo = bake(tmp_path)
+    edit_json(repo / "azure-compute-config.json", lambda c: c.update(
+        deploy_target="kubernetes", deploy_cluster_name="aks-prod", deploy_cpu_cores=0.5, deploy_memory_gb=1))
+    edit_yaml(repo / "iris-classifier.yml", lambda e: e["deploy"].update(rollout=[{"mirror": 20}]))
+    ws = live(repo)
+    ws.smoke_fails_after = 1  # the check after the mirror step answers 500
+    with pytest.raises(DeploymentFailed):
+        run_deploy(repo, ws, NEXT_COMMIT)
+    assert not ws.endpoints[ENDPOINT].mirror_traffic and list(ws.deployments[ENDPOINT]) == [OLD]
+    assert "online_endpoints._online_operation.get" in ws.calls

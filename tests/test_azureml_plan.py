@@ -63,7 +63,7 @@ def test_plan_writes_files_the_sdk_loaders_accept(tmp_path, framework):
     asset = {"sklearn": "iris-classifier-data", "spacy": "iris-classifier-forms"}[framework]
     assert data.name == asset and re.fullmatch("[0-9a-f]{16}", data.version)  # the hash of its content
     job = load_job(out / "job.yml")
-    assert job.name == "iris-classifier-99-2"
+    assert job.name == "iris-classifier-99"  # the same for every attempt of run 99
     assert job.tags == {"git_commit": commit, "pull_request": "12"}
     assert job.command.startswith("python train.py --training_data ${{inputs.training_data}} ")
     if framework == "sklearn":
@@ -169,13 +169,13 @@ def test_a_document_the_sdk_refuses_fails_the_plan_with_one_line(tmp_path):
         load_entities(plan)
 
 
-def test_job_names_are_unique_per_run_and_attempt_and_deployments_fit_kubernetes():
+def test_job_names_are_unique_per_run_and_stable_across_attempts_and_deployments_fit_kubernetes():
     from datetime import UTC, datetime
 
     from mlops.azureml.names import deployment_name, job_name, suggest_endpoint_name
     from mlops.errors import MlopsError
 
-    assert job_name("Iris_Exp", {"GITHUB_RUN_ID": "7", "GITHUB_RUN_ATTEMPT": "3"}, COMMIT) == "iris_exp-7-3"
+    assert job_name("Iris_Exp", {"GITHUB_RUN_ID": "7", "GITHUB_RUN_ATTEMPT": "3"}, COMMIT) == "iris_exp-7"
     local = job_name("iris", {}, COMMIT, datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
     assert local == "iris-3f9c2a1-20260102030405"
     assert deployment_name(COMMIT, "svc", kubernetes=False) == "c3f9c2a1b"
@@ -224,3 +224,17 @@ def test_ml_client_uses_the_workspace_coordinates_and_any_credential(tmp_path):
         "1234", "rg-iris-classifier", "mlw-iris-classifier")
     with pytest.raises(MlopsError, match="subscription_id is not set: set AZURE_SUBSCRIPTION_ID"):
         ml_client(AzureConfig(repo, environ={}), StaticCredential())
+
+
+def test_ml_client_goes_to_the_sovereign_cloud_the_login_goes_to(tmp_path, monkeypatch):
+    from mlops.azure_client import ml_client
+    from mlops.config import AzureConfig
+
+    monkeypatch.delenv("AZUREML_CURRENT_CLOUD", raising=False)  # azure-ai-ml writes it into os.environ
+    repo = bake(tmp_path)
+    china = {"AZURE_SUBSCRIPTION_ID": "1234", "AZURE_AUTHORITY_HOST": "https://login.chinacloudapi.cn"}
+    client = ml_client(AzureConfig(repo, environ=china), StaticCredential())
+    assert client._base_url == "https://management.chinacloudapi.cn"
+    monkeypatch.delenv("AZUREML_CURRENT_CLOUD", raising=False)
+    public = ml_client(AzureConfig(repo, environ={"AZURE_SUBSCRIPTION_ID": "1234"}), StaticCredential())
+    assert public._base_url == "https://management.azure.com"

@@ -11,9 +11,10 @@ from mlops.commands import COMMANDS
 
 TYPED = {"validate": "validate", "runtime-env": "link_runtime_env", "assemble": "assemble_script",
          "smoke-train": "smoke_train", "serve": "prepare_server", "api-test": "api_test", "plan": "plan",
-         "check": "check", "train": "train", "deploy": "deploy", "bootstrap-oidc": "bootstrap_oidc",
+         "check": "check", "preflight": "preflight", "train": "train", "deploy": "deploy",
+         "bootstrap-oidc": "bootstrap_oidc",
          "doctor": "doctor", "sample-request": "write_sample_request", "runs": "local_runs", "share": "share",
-         "promote": "promote", "rollback": "rollback"}
+         "promote": "promote", "rollback": "rollback", "rehearse": "rehearse_merge"}
 
 
 def test_every_command_has_a_typed_function_without_test_seams():

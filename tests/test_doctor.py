@@ -15,6 +15,7 @@ from mlops.cli import main
 REPO = "contoso/iris-classifier"
 MAIN = f"repo:{REPO}:ref:refs/heads/main"
 PRODUCTION = f"repo:{REPO}:environment:production"
+ID_FORM = "repo:contoso@4242/iris-classifier@1717"
 ISSUER = "https://token.actions.githubusercontent.com"
 
 LOGIN_ENV = """\
@@ -77,29 +78,38 @@ def credential(subject: str, name: str | None = None, **overrides) -> dict:
             "name": name or re.split(r"[:/]", subject)[-1], "subject": subject, **overrides}
 
 
-def make_repo(root: Path, workflows: dict[str, str], credentials: list[dict], readme: str = README) -> Path:
+def make_repo(root: Path, workflows: dict[str, str], credentials: list[dict], readme: str = README,
+              production: list[dict] | None = None) -> Path:
+    """The workflows, the README, the repository identity's credentials and, if given, production's."""
     (root / ".github/workflows").mkdir(parents=True)
     for name, text in workflows.items():
         (root / ".github/workflows" / name).write_text(text, "utf-8")
     (root / "README.md").write_text(readme, "utf-8")
     (root / "credentials.json").write_text(json.dumps(credentials), "utf-8")
+    if production is not None:
+        (root / "production.json").write_text(json.dumps(production), "utf-8")
     return root
 
 
 def doctor(root: Path, capsys, *extra: str) -> tuple[int, str]:
-    code = main(["-C", str(root), "doctor", "--repo", REPO, "--credentials", str(root / "credentials.json"),
-                 *extra])
+    sources = ["--credentials", str(root / "credentials.json")]
+    if (root / "production.json").exists():
+        sources += ["--credentials", f"production={root / 'production.json'}"]
+    code = main(["-C", str(root), "doctor", "--repo", REPO, *sources, *extra])
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
 
 def test_all_well_when_every_job_has_its_subject(tmp_path, capsys):
-    root = make_repo(tmp_path, {"deploy.yml": DEPLOY, "pr.yml": PR}, [credential(MAIN), credential(PRODUCTION)])
+    root = make_repo(tmp_path, {"deploy.yml": DEPLOY, "pr.yml": PR}, [credential(MAIN)],
+                     production=[credential(PRODUCTION)])
     code, out = doctor(root, capsys)
     assert code == 0, out
-    assert f".github/workflows/deploy.yml: job train presents {MAIN}: ok, credential 'main'" in out
-    assert f".github/workflows/deploy.yml: job deploy presents {PRODUCTION}: ok, credential 'production'" in out
-    assert "check" not in out.replace("mlops doctor", "")  # the PR job does not log in
+    assert f".github/workflows/deploy.yml: job train presents {MAIN}: ok, credential 'main' of the repository " \
+           "identity" in out
+    assert f".github/workflows/deploy.yml: job deploy presents {PRODUCTION}: ok, credential 'production' of the " \
+           "production identity" in out
+    assert "job check" not in out  # the PR job does not log in
     assert "all well: 2 job(s) log in" in out
 
 
@@ -141,7 +151,8 @@ def test_pull_request_with_a_hyphen_never_matches(tmp_path, capsys):
 
 def test_a_job_that_logs_in_without_id_token_write(tmp_path, capsys):
     no_id_token = DEPLOY.replace("      contents: read\n      id-token: write\n", "      contents: read\n", 1)
-    root = make_repo(tmp_path, {"deploy.yml": no_id_token}, [credential(MAIN), credential(PRODUCTION)])
+    root = make_repo(tmp_path, {"deploy.yml": no_id_token}, [credential(MAIN)],
+                     production=[credential(PRODUCTION)])
     code, out = doctor(root, capsys)
     assert code == 1
     assert ("deploy.yml:14:5: jobs.train.permissions: job train logs in but lacks `permissions: id-token: write`"
@@ -153,7 +164,8 @@ def test_a_secret_the_readme_never_asked_for(tmp_path, capsys):
     extra = DEPLOY.replace("      - run: .venv/bin/mlops deploy",
                            "      - run: .venv/bin/mlops deploy\n        env:\n"
                            "          SLACK_WEBHOOK: ${{ secrets.SLACK_WEBHOOK }}")
-    root = make_repo(tmp_path, {"deploy.yml": extra}, [credential(MAIN), credential(PRODUCTION)])
+    root = make_repo(tmp_path, {"deploy.yml": extra}, [credential(MAIN)],
+                     production=[credential(PRODUCTION)])
     code, out = doctor(root, capsys)
     assert code == 1
     assert ("deploy.yml:38:30: secrets.SLACK_WEBHOOK: the workflow reads secret SLACK_WEBHOOK but README.md "
@@ -166,15 +178,15 @@ def test_a_client_secret_in_a_workflow(tmp_path, capsys):
                             "      AZURE_SUBSCRIPTION_ID: ${{ secrets.AZURE_SUBSCRIPTION_ID }}\n"
                             "      AZURE_CLIENT_SECRET: ${{ secrets.AZURE_CLIENT_SECRET }}\n    steps:\n"
                             "      - run: .venv/bin/mlops train")
-    root = make_repo(tmp_path, {"deploy.yml": secret}, [credential(MAIN), credential(PRODUCTION)],
-                     README + "AZURE_CLIENT_SECRET\n")
+    root = make_repo(tmp_path, {"deploy.yml": secret}, [credential(MAIN)], README + "AZURE_CLIENT_SECRET\n",
+                     production=[credential(PRODUCTION)])
     code, out = doctor(root, capsys)
     assert code == 1 and "the workflow reads a client secret: this repo logs in with OIDC" in out
 
 
 def test_a_credential_with_the_wrong_audience(tmp_path, capsys):
     root = make_repo(tmp_path, {"deploy.yml": DEPLOY},
-                     [credential(MAIN, audiences=["api://AzureADTokenExchange2"]), credential(PRODUCTION)])
+                     [credential(MAIN, audiences=["api://AzureADTokenExchange2"])], production=[credential(PRODUCTION)])
     code, out = doctor(root, capsys)
     assert code == 1
     assert "credential 'main' has that subject but issuer" in out and "AADSTS70021" in out
@@ -182,9 +194,8 @@ def test_a_credential_with_the_wrong_audience(tmp_path, capsys):
 
 def test_the_immutable_subject_form_is_recognised(tmp_path, capsys):
     immutable = "repo:contoso@4242/iris-classifier@1717"
-    root = make_repo(tmp_path, {"deploy.yml": DEPLOY},
-                     [credential(f"{immutable}:ref:refs/heads/main"),
-                      credential(f"{immutable}:environment:production")])
+    root = make_repo(tmp_path, {"deploy.yml": DEPLOY}, [credential(f"{immutable}:ref:refs/heads/main")],
+                     production=[credential(f"{immutable}:environment:production")])
     code, out = doctor(root, capsys)
     assert code == 0, out
     assert f"note: the credentials use the immutable subject form {immutable}" in out
@@ -203,13 +214,72 @@ def test_more_than_twenty_credentials(tmp_path, capsys):
 def test_credentials_read_from_azure_with_the_cli(tmp_path, capsys, monkeypatch):
     root = make_repo(tmp_path / "repo", {"deploy.yml": DEPLOY}, [])
     fakes = cli_fakes.install(tmp_path / "bin")
-    (fakes / "state.json").write_text(json.dumps({"creds": {"app-1": [credential(MAIN), credential(PRODUCTION)]}}))
+    cli_fakes.seed(fakes, apps={"github-contoso-iris-classifier-production": "app-2"},
+                   creds={"app-1": [credential(f"{ID_FORM}:ref:refs/heads/main")],
+                          "app-2": [credential(f"{ID_FORM}:environment:production")]})
     monkeypatch.setenv("PATH", cli_fakes.path_with(fakes))
     code = main(["-C", str(root), "doctor", "--repo", REPO, "--app-id", "app-1"])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert cli_fakes.calls(fakes) == [["az", "ad", "app", "federated-credential", "list", "--id", "app-1",
-                                       "--output", "json"]]
+    assert f"note: {REPO} presents the immutable form {ID_FORM}" in out
+    assert cli_fakes.calls(fakes) == [
+        ["az", "ad", "app", "list", "--filter", "displayName eq 'github-contoso-iris-classifier-production'",
+         "--query", "[0].appId", "--output", "tsv"],
+        ["az", "ad", "app", "federated-credential", "list", "--id", "app-1", "--output", "json"],
+        ["az", "ad", "app", "federated-credential", "list", "--id", "app-2", "--output", "json"],
+        ["gh", "api", f"repos/{REPO}", "--jq", ".owner.id, .id, .created_at"]]
+
+
+def test_name_form_credentials_for_a_repository_that_presents_the_id_form(tmp_path, capsys, monkeypatch):
+    root = make_repo(tmp_path / "repo", {"deploy.yml": DEPLOY}, [])
+    fakes = cli_fakes.install(tmp_path / "bin")  # gh says: created 2026-07-01, so the immutable form
+    cli_fakes.seed(fakes, apps={"github-contoso-iris-classifier-production": "app-2"},
+                   creds={"app-1": [credential(MAIN)], "app-2": [credential(PRODUCTION)]})
+    monkeypatch.setenv("PATH", cli_fakes.path_with(fakes))
+    code = main(["-C", str(root), "doctor", "--repo", REPO, "--app-id", "app-1"])
+    out = capsys.readouterr().out
+    assert code == 1
+    for form, subject in ((f"{ID_FORM}:ref:refs/heads/main", MAIN), (f"{ID_FORM}:environment:production", PRODUCTION)):
+        assert (f"will present subject '{form}': {REPO} presents the immutable form (repo:OWNER@ID/NAME@ID), but "
+                f"credential '{re.split(r'[:/]', subject)[-1]}' has the name form '{subject}', which this repository "
+                f"never presents: AADSTS700213 (`mlops bootstrap-oidc --repo {REPO} --apply` adds") in out
+    # offline, the IDs given on the command line say the same
+    (root / "credentials.json").write_text(json.dumps([credential(MAIN)]))
+    (root / "production.json").write_text(json.dumps([credential(PRODUCTION)]))
+    code, offline = doctor(root, capsys, "--org-id", "4242", "--repo-id", "1717")
+    assert code == 1 and f"'{ID_FORM}:ref:refs/heads/main': {REPO} presents the immutable form" in offline
+
+
+def test_an_older_repository_may_present_either_form(tmp_path, capsys, monkeypatch):
+    root = make_repo(tmp_path / "repo", {"deploy.yml": DEPLOY}, [])
+    fakes = cli_fakes.install(tmp_path / "bin", {"created_at": "2023-05-05T00:00:00Z"})
+    cli_fakes.seed(fakes, apps={"github-contoso-iris-classifier-production": "app-2"},
+                   creds={"app-1": [credential(MAIN)], "app-2": [credential(PRODUCTION)]})
+    monkeypatch.setenv("PATH", cli_fakes.path_with(fakes))
+    code = main(["-C", str(root), "doctor", "--repo", REPO, "--app-id", "app-1"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"job train presents {ID_FORM}:ref:refs/heads/main: ok, credential 'main' of the repository identity " \
+           f"(the name form {MAIN})" in out
+
+
+def test_a_deploy_identity_that_an_unapproved_job_can_log_in_as(tmp_path, capsys):
+    root = make_repo(tmp_path, {"deploy.yml": DEPLOY}, [credential(MAIN)],
+                     production=[credential(PRODUCTION), credential(MAIN, "main-too")])
+    code, out = doctor(root, capsys)
+    assert code == 1
+    assert (f"production.json:1:1: main-too: the production identity trusts '{MAIN}', which job train (or any "
+            "job outside production) can present without production's approvals and branch policy") in out
+    assert "delete this credential" in out
+
+
+def test_one_identity_for_both_trust_levels_is_refused(tmp_path, capsys):
+    root = make_repo(tmp_path, {"deploy.yml": DEPLOY}, [credential(MAIN), credential(PRODUCTION)])
+    code, out = doctor(root, capsys)
+    assert code == 1
+    assert ("job deploy runs in environment 'production' but logs in as the "
+            "repository identity, which job train also uses without production's approvals") in out
+    assert "--credentials production=FILE" in out
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -244,7 +314,8 @@ def test_a_job_that_logs_in_without_all_the_login_secrets(tmp_path, capsys):
     train, deploy = DEPLOY.split("  deploy:\n")
     subscription = "      AZURE_SUBSCRIPTION_ID: ${{ secrets.AZURE_SUBSCRIPTION_ID }}\n"
     lacking = train + "  deploy:\n" + deploy.replace(subscription, "")
-    root = make_repo(tmp_path, {"deploy.yml": lacking}, [credential(MAIN), credential(PRODUCTION)])
+    root = make_repo(tmp_path, {"deploy.yml": lacking}, [credential(MAIN)],
+                     production=[credential(PRODUCTION)])
     code, out = doctor(root, capsys)
     assert code == 1
     assert ("deploy.yml:23:3: jobs.deploy: job deploy logs in but never reads AZURE_SUBSCRIPTION_ID: pass it to "
@@ -257,7 +328,8 @@ def test_the_azure_login_action_is_a_warning(tmp_path, capsys):
     with_action = DEPLOY.replace("      - run: .venv/bin/mlops train",
                                  "      - uses: azure/login@a457da9ea143d694b1b9c7c869ebb04ebe844ef5 # v2.3.0\n"
                                  "      - run: .venv/bin/mlops train")
-    root = make_repo(tmp_path, {"deploy.yml": with_action}, [credential(MAIN), credential(PRODUCTION)])
+    root = make_repo(tmp_path, {"deploy.yml": with_action}, [credential(MAIN)],
+                     production=[credential(PRODUCTION)])
     code, out = doctor(root, capsys)
     assert code == 0, out
     assert "deploy.yml:11:3: warning: jobs.train: job train uses azure/login" in out and "AADSTS700024" in out

@@ -124,5 +124,6 @@ def test_mlops_check_passes_where_make_check_passes(set_up_repo):
     result = mlops("check", cwd=set_up_repo("sklearn"))
     assert result.returncode == 0, result.stdout + result.stderr
     banners = [line for line in result.stdout.splitlines() if line.startswith("check: ")]
-    assert banners[:-1] == [f"check: {step}" for step in ("validate", "smoke-train", "plan", "test", "api-test")]
+    steps = ("validate", "lint", "smoke-train", "plan", "test", "api-test", "rehearse")
+    assert banners[:-1] == [f"check: {step}" for step in steps]
     assert banners[-1].startswith("check: all passed (validate ")

@@ -19,7 +19,8 @@ TOOLKIT_FILES = {
 } | {f"schemas/{p.name}" for p in (TEMPLATE / "schemas").glob("*.json")}
 
 COMMON_FILES = {
-    ".env.example", ".gitattributes", ".gitignore", ".python-version", ".vscode/settings.json", "Makefile", "README.md",
+    ".env.example", ".gitattributes", ".gitignore", ".pre-commit-config.yaml", ".python-version",
+    ".vscode/settings.json", "Makefile", "README.md", "ruff.toml",
     "azure-compute-config.json", "azure-config.json", "environment/environment.yml",
     "tests/test_experiment.py", "train.py",
     "serving/app.py", "serving/score.py", "serving/contract.py", "serving/batching.py", "serving/sample-request.json",

@@ -100,6 +100,11 @@ def test_a_merge_deploys_staging_then_the_same_version_to_production(runner, mod
     runner.merge()
     commit_sha = run(["git", "rev-parse", "HEAD"], repo).stdout.strip()
     runner.mlops("train")
+    premature = runner.mlops("share", check=False)  # only what staging serves may be shared
+    assert premature.returncode == 1
+    assert premature.stderr.strip().splitlines() == [
+        f"error: staging's endpoint {STAGING[2]} gives no traffic to c{commit_sha[:8]}, this commit's release "
+        "(traffic: none): `mlops deploy` must succeed in staging before sharing"]
     runner.mlops("deploy")
     version = runner.share()
     assert version == "1"

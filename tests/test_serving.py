@@ -248,7 +248,7 @@ def assert_nothing_left(servers: list[tuple[int, int]]) -> None:
 def repo_copy(trained_repo, tmp_path):
     """A copy of the trained repo's files (not its .venv), to break without harming the shared one."""
     copy = tmp_path / "copy"
-    shutil.copytree(trained_repo, copy, ignore=shutil.ignore_patterns(".venv", "build"))
+    shutil.copytree(trained_repo, copy, ignore=shutil.ignore_patterns(".venv", ".venv-runtime", "build"))
     return copy
 
 

@@ -151,3 +151,9 @@ def test_a_single_stage_plan_is_unchanged(single_pristine, tmp_path):
     report = plan(copy)
     assert {item.command for item in report.items} == {"train", "deploy"}
     assert not (report.plan.directory / "production").exists()
+
+
+def test_stages_added_by_hand_to_a_single_stage_workflow_are_named(two_stage, single_pristine):
+    shutil.copy(single_pristine / ".github/workflows/deploy.yml", two_stage / ".github/workflows/deploy.yml")
+    (line,) = lines(two_stage)
+    assert line.startswith(f"{STAGES}:1:1: warning: .github/workflows/deploy.yml runs no `mlops promote`")

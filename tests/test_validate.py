@@ -244,6 +244,22 @@ def test_python_dash_m_runs_the_same_cli(repo):
     assert result.returncode == 0 and result.stdout.startswith("valid:")
 
 
+def test_a_rollout_longer_than_the_deploy_jobs_timeout_is_refused(repo):
+    assert findings(repo) == []
+    replace(repo, EXPERIMENT, "  rollout: []\n  step_seconds: 300\n  timeout_minutes: 30\n",
+            "  rollout:\n    - mirror: 10\n    - canary: 25\n    - canary: 50\n  step_seconds: 900\n"
+            "  timeout_minutes: 60\n")
+    [finding] = findings(repo)
+    assert finding.startswith(f"{EXPERIMENT}:")
+    assert ("deploy: the release can take 105 minutes (timeout_minutes 60 + 3 rollout step(s) of 900 s) but job "
+            "deploy in .github/workflows/deploy.yml stops after timeout-minutes 90") in finding
+    # the limit is read from the workflow: a longer job timeout makes the same section fit
+    replace(repo, ".github/workflows/deploy.yml", "timeout-minutes: 90", "timeout-minutes: 105")
+    assert findings(repo) == []
+    replace(repo, ".github/workflows/deploy.yml", "timeout-minutes: 105", "timeout-minutes: 104")
+    assert "stops after timeout-minutes 104" in findings(repo)[0]
+
+
 @pytest.mark.parametrize(("vm_size", "image", "expected"), [
     ("Standard_NC6s_v3", None,
      "is a CPU image but vm_size 'Standard_NC6s_v3' in azure-compute-config.json is a GPU size"),

@@ -9,8 +9,10 @@ exactly what `make check` runs locally.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -25,8 +27,10 @@ AZURE_SECRETS = {"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"}
 IGNORE_COMMENT = re.compile(r"(?:zizmor: ?ignore\[|jactionlint ignore=|shellcheck disable=)([\w,-]+)\]?(.*)$")
 # Every inline ignore we ship, with the rule it silences; the reason must sit on the same line.
 ALLOWED_IGNORES = {
-    ("deploy.yml", "secrets-outside-env"): 3,
+    ("deploy.yml", "secrets-outside-env"): 9,  # preflight (3), train (3), cancelling train's Azure job (3)
 }
+# The staging-production deploy.yml: its train job only (it has no preflight or cancel step yet).
+TWO_STAGE_IGNORES = {("deploy.yml", "secrets-outside-env"): 3}
 
 
 TWO_STAGES = "staging-production"
@@ -145,7 +149,8 @@ def test_inline_ignores_are_the_listed_ones_each_with_a_reason(github_dir):
             for rule, reason in IGNORE_COMMENT.findall(line):
                 assert len(reason.strip()) > 20, f"{path.name}: ignore[{rule}] needs its reason on the line"
                 found[(path.name, rule)] = found.get((path.name, rule), 0) + 1
-    expected = {key: n for key, n in ALLOWED_IGNORES.items() if (github_dir / "workflows" / key[0]).exists()}
+    allowed = TWO_STAGE_IGNORES if (github_dir / "workflows" / "rollback.yml").exists() else ALLOWED_IGNORES
+    expected = {key: n for key, n in allowed.items() if (github_dir / "workflows" / key[0]).exists()}
     assert found == expected
 
 
@@ -213,7 +218,9 @@ def oidc_subject(job: dict, repo: str = "OWNER/REPO") -> str:
 
 
 def logs_in(job: dict) -> bool:
-    return any(set(step.get("env", {})) >= AZURE_SECRETS for step in job.get("steps", []))
+    """A step that gets the login secrets and runs more than the preflight check (which only tests they are set)."""
+    return any(set(step.get("env", {})) >= AZURE_SECRETS and step.get("run") != "make preflight"
+               for step in job.get("steps", []))
 
 
 def test_pull_request_workflow_needs_no_secret_and_no_token(generated):
@@ -238,13 +245,15 @@ def test_only_the_jobs_that_log_in_get_an_id_token(generated):
 def test_deploy_runs_in_production_and_is_never_cancelled_in_flight(generated):
     workflow = load(generated / ".github" / "workflows" / "deploy.yml")
     assert set(workflow["on"]) == {"push", "workflow_dispatch"}
-    assert workflow["on"]["push"] == {"branches": ["main"]}
+    assert workflow["on"]["push"]["branches"] == ["main"]
     deploy, train = workflow["jobs"]["deploy"], workflow["jobs"]["train"]
     assert deploy["environment"] == "production" and deploy["needs"] == "train"
     concurrency = deploy.get("concurrency", workflow.get("concurrency"))
     assert concurrency["group"] and concurrency["cancel-in-progress"] is False
-    # A manual run from another branch would present a subject no federated credential matches.
-    assert train["if"] == "${{ github.ref == 'refs/heads/main' }}"
+    # A manual run from another branch would present a subject no federated credential matches; before
+    # bootstrap-oidc, preflight says so and nothing runs.
+    assert train["if"] == "${{ needs.preflight.outputs.connected == 'true' && github.ref == 'refs/heads/main' }}"
+    assert train["needs"] == "preflight"
     assert {oidc_subject(job) for job in workflow["jobs"].values()} == {
         "repo:OWNER/REPO:ref:refs/heads/main", "repo:OWNER/REPO:environment:production"}
 
@@ -307,14 +316,22 @@ def test_bootstrap_trusts_exactly_the_subjects_doctor_finds_in_the_shipped_workf
     """The federated credentials `mlops bootstrap-oidc` creates let every login of deploy.yml through."""
     script = mlops("bootstrap-oidc", "--repo", "acme/iris", "--subscription", "0" * 8 + "-0000-0000-0000-" + "0" * 12,
                    cwd=generated, check=True).stdout
-    subjects = sorted(set(re.findall(r'"subject": "([^"]+)"', script)))
-    assert subjects == ["repo:acme/iris:environment:production", "repo:acme/iris:ref:refs/heads/main"]
-    credentials = tmp_path / "credentials.json"
-    credentials.write_text(json.dumps([{"name": f"c{i}", "issuer": "https://token.actions.githubusercontent.com",
-                                        "subject": s, "audiences": ["api://AzureADTokenExchange"]}
-                                       for i, s in enumerate(subjects)]))
-    doctor = mlops("doctor", "--repo", "acme/iris", "--credentials", str(credentials), cwd=generated, check=True)
-    assert "all well: 2 job(s) log in" in doctor.stdout
+    trusted = re.findall(r"^# the (\w+) identity: trust GitHub tokens with subject (\S+)$", script, re.MULTILINE)
+    assert trusted == [("repository", "repo:acme@$OWNER_ID/iris@$REPO_ID:ref:refs/heads/main"),
+                       ("repository", "repo:acme/iris:ref:refs/heads/main"),
+                       ("production", "repo:acme@$OWNER_ID/iris@$REPO_ID:environment:production"),
+                       ("production", "repo:acme/iris:environment:production")]
+    files = []
+    for identity in ("repository", "production"):
+        credentials = tmp_path / f"{identity}.json"
+        credentials.write_text(json.dumps([{"name": f"c{i}", "issuer": "https://token.actions.githubusercontent.com",
+                                            "subject": subject.replace("$OWNER_ID", "7").replace("$REPO_ID", "8"),
+                                            "audiences": ["api://AzureADTokenExchange"]}
+                                           for i, (who, subject) in enumerate(trusted) if who == identity]))
+        files += ["--credentials", str(credentials) if identity == "repository" else f"production={credentials}"]
+    for ids in ([], ["--org-id", "7", "--repo-id", "8"]):  # an older repository, then a new one
+        doctor = mlops("doctor", "--repo", "acme/iris", *files, *ids, cwd=generated, check=True)
+        assert "all well: 2 job(s) log in" in doctor.stdout
 
 
 # --- no drift between the pull-request workflow and `make check` -----------------------------------
@@ -341,3 +358,100 @@ def test_pull_request_workflow_runs_exactly_what_make_check_runs(generated):
     missing = [target for target in prerequisites if target not in targets]
     assert not missing, f"pr.yml lacks a step `run: make {missing[0]}` for `make check`'s {missing}"
     assert [t for t in targets if t in prerequisites] == prerequisites, "pr.yml must run the check steps in order"
+
+
+# --- the first push: deploy.yml's preflight job, run step by step as the runner would --------------
+
+SECRET_EXPRESSION = re.compile(r"^\$\{\{ secrets\.([A-Za-z_]+) \}\}$")
+
+
+def run_job(repo: Path, workflow: dict, job_id: str, secrets: dict[str, str], tmp_path: Path) -> dict:
+    """Run a job's `run:` steps in ``repo`` with bash, as the runner does, until one fails.
+
+    ``uses:`` steps are skipped (the checkout is ``repo`` itself); a step's `env:` may only read
+    secrets, which come from ``secrets`` (unset ones are empty, as on GitHub). Returns the exit code,
+    the output, the step outputs, the step summary and the seconds taken.
+    """
+    output, summary = tmp_path / "github_output", tmp_path / "step_summary.md"
+    output.write_text("")
+    base = {key: value for key, value in os.environ.items() if not key.startswith(("AZURE_", "GITHUB_"))}
+    base.update(GITHUB_ACTIONS="true", GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary))
+    started, code, text = time.monotonic(), 0, ""
+    for step in workflow["jobs"][job_id]["steps"]:
+        if "run" not in step:
+            continue
+        env = dict(base)
+        for name, expression in (step.get("env") or {}).items():
+            match = SECRET_EXPRESSION.match(str(expression))
+            assert match, f"{job_id}: step env {name} is not a secret: {expression}"
+            env[name] = secrets.get(match.group(1), "")
+        result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=repo,
+                                env=env, capture_output=True, text=True, timeout=120)
+        code, text = result.returncode, text + result.stdout + result.stderr
+        if code:
+            break
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
+    return {"code": code, "text": text, "outputs": outputs, "seconds": time.monotonic() - started,
+            "summary": summary.read_text() if summary.exists() else ""}
+
+
+def jobs_that_run(workflow: dict, preflight_outputs: dict[str, str]) -> set[str]:
+    """The jobs after preflight that run, given its outputs, on a push to main."""
+    running = set()
+    for job_id, job in workflow["jobs"].items():
+        if job_id == "preflight":
+            continue
+        needs = job.get("needs", [])
+        needs = [needs] if isinstance(needs, str) else needs
+        if any(need != "preflight" and need not in running for need in needs):
+            continue  # a job whose needs were skipped is skipped
+        condition = job.get("if", "")
+        if "needs.preflight.outputs.connected == 'true'" in condition and preflight_outputs.get("connected") != "true":
+            continue
+        running.add(job_id)
+    return running
+
+
+def test_the_first_push_before_bootstrap_ends_green_with_a_notice(generated, tmp_path):
+    assert not (generated / ".venv").exists()  # the preflight needs no `make setup`
+    workflow = load(generated / ".github" / "workflows" / "deploy.yml")
+    job = run_job(generated, workflow, "preflight", {}, tmp_path)
+    assert job["code"] == 0, job["text"]
+    assert "::notice title=Not connected to Azure yet::this repository is not connected to Azure yet" in job["text"]
+    assert "Traceback" not in job["text"] and job["seconds"] < 20
+    assert job["outputs"] == {"connected": "false"}
+    assert "`mlops bootstrap-oidc`" in job["summary"] and "**Connect GitHub to Azure**" in job["summary"]
+    assert "### Connect GitHub to Azure" in (generated / "README.md").read_text()
+    assert jobs_that_run(workflow, job["outputs"]) == set()  # train and deploy are skipped: the run is green
+
+
+@pytest.mark.parametrize("present", sorted(AZURE_SECRETS))
+def test_a_half_connected_repo_fails_in_seconds_naming_the_missing_secrets(generated, tmp_path, present):
+    workflow = load(generated / ".github" / "workflows" / "deploy.yml")
+    job = run_job(generated, workflow, "preflight", {present: "11111111-2222-3333-4444-555555555555"}, tmp_path)
+    assert job["code"] != 0 and job["seconds"] < 20
+    missing = [name for name in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID") if name != present]
+    assert f"::error title=Azure login secrets missing::{missing[0]}, {missing[1]} are not set while {present} is" \
+        in job["text"]
+    assert "Traceback" not in job["text"] and "11111111" not in job["text"] + job["summary"]
+    assert f"`{missing[0]}`, `{missing[1]}` are not set" in job["summary"]
+
+
+def test_a_connected_repo_trains_then_deploys(generated, tmp_path):
+    workflow = load(generated / ".github" / "workflows" / "deploy.yml")
+    job = run_job(generated, workflow, "preflight", {name: "x" for name in AZURE_SECRETS}, tmp_path)
+    assert job["code"] == 0 and job["outputs"] == {"connected": "true"} and job["summary"] == ""
+    assert jobs_that_run(workflow, job["outputs"]) == {"train", "deploy"}
+
+
+def test_documentation_only_merges_do_not_retrain(generated):
+    push = load(generated / ".github" / "workflows" / "deploy.yml")["on"]["push"]
+    assert push["paths-ignore"] == ["README.md", "docs/**"] and "paths" not in push
+
+
+def test_the_release_path_installs_the_uv_the_lock_pins(generated):
+    pinned = re.search(r"^uv==(\S+)$", (generated / "scripts" / "requirements.lock").read_text(), re.MULTILINE)[1]
+    for name in ("deploy.yml", "pr.yml"):
+        for job_id, step in steps(load(generated / ".github" / "workflows" / name)):
+            if step.get("uses", "").startswith("astral-sh/setup-uv@"):
+                assert step["with"].get("version") == pinned, f"{name}: {job_id} installs another uv"

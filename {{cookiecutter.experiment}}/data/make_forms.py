@@ -54,7 +54,7 @@ def value(label, rng):
 def form(rng):
     """One synthetic form: a few labelled fields and filler lines, with the character spans of the values."""
     labels = rng.sample(LABELS, rng.randint(2, len(LABELS)))
-    parts, entities, text = [], [], ""
+    entities, text = [], ""
     pieces = [("field", label) for label in labels] + [("filler", f) for f in rng.sample(FILLERS, rng.randint(0, 2))]
     rng.shuffle(pieces)
     for kind, item in pieces:

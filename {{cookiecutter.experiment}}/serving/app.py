@@ -15,15 +15,15 @@ import threading
 from contextlib import asynccontextmanager
 from typing import Literal
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 import contract
-from batching import Batcher
 import {{ cookiecutter.framework }}_predictor as predictor
+from batching import Batcher
 
 
 class Health(BaseModel):

@@ -11,8 +11,9 @@ import gc
 import json
 import os
 import typing
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -111,7 +112,8 @@ def parse(body: bytes, request_model: type[BaseModel], items_field: str) -> Base
     try:
         request = request_model.model_validate_json(body)
     except ValidationError as error:
-        raise explain(error.errors(include_url=False), items_field, hint, item_keys(request_model, items_field)) from None
+        keys = item_keys(request_model, items_field)
+        raise explain(error.errors(include_url=False), items_field, hint, keys) from None
     count = len(getattr(request, items_field))
     if count > MAX_ROWS:
         raise InputError(413, "too_many_rows",
@@ -136,7 +138,8 @@ def explain(errors: list[dict[str, Any]], items_field: str, hint: str, keys: lis
         reason = first.get("ctx", {}).get("error", first["msg"])
         return InputError(400, "invalid_json", f"the request body is not valid JSON ({reason}): {hint}")
     if first["type"] == "model_type" and not first["loc"]:
-        return InputError(422, "wrong_shape", f"the body must be a JSON object, not {_kind(first.get('input'))}: {hint}")
+        kind = _kind(first.get("input"))
+        return InputError(422, "wrong_shape", f"the body must be a JSON object, not {kind}: {hint}")
     if first["type"] == "too_short" and tuple(first["loc"]) == (items_field,):
         return InputError(422, "empty_input", f"{items_field} is empty: {hint}")
     problems = [f"{_where(e['loc'])}: {e['msg']}{_got(e)}" for e in errors[:3]]

@@ -115,7 +115,8 @@ def load(location: Path) -> Model:
     """Load the model and its input schema from the model folder ``location`` (or the model file itself)."""
     found = model_file(location)
     if found is None:
-        raise FileNotFoundError(f"no outputs/{MODEL_FILE} in {location}: run `mlops smoke-train` or pass the model path")
+        raise FileNotFoundError(f"no outputs/{MODEL_FILE} in {location}: "
+                                "run `mlops smoke-train` or pass the model path")
     schema = read_schema(location)
     if schema is None:
         raise FileNotFoundError(f"no readable {SCHEMA_FILE} next to {found}: the training script's `save model` "
@@ -138,7 +139,7 @@ def predict(model: Model, request: BaseModel) -> PredictResponse:
             probabilities = estimator.predict_proba(frame)
             return PredictResponse(predictions=[
                 Prediction(prediction=model.classes[row.argmax()],
-                           probabilities={str(c): round(float(p), 6) for c, p in zip(model.classes, row)})
+                           probabilities={str(c): round(float(p), 6) for c, p in zip(model.classes, row, strict=True)})
                 for row in probabilities])
         return PredictResponse(predictions=[Prediction(prediction=_plain(v)) for v in estimator.predict(frame)])
     except (ValueError, TypeError) as error:

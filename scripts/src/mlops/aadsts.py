@@ -17,8 +17,10 @@ EXPLANATIONS: dict[str, tuple[str, str]] = {
     ),
     "AADSTS700213": (
         "no federated credential on the app matches the subject the job presented",
-        ("a job with `environment:` presents `repo:ORG/REPO:environment:NAME`, a job without one on main "
-         "presents `repo:ORG/REPO:ref:refs/heads/main`: run `mlops doctor` to see which one is missing"),
+        ("a job with `environment:` presents `repo:ORG/REPO:environment:NAME` and logs in with that environment's "
+         "AZURE_CLIENT_ID secret, a job without one on main presents `repo:ORG/REPO:ref:refs/heads/main`; "
+         "repositories created since 2026-06-18 write `repo:ORG@ORG_ID/REPO@REPO_ID:...`: run `mlops doctor` "
+         "to see which one is missing"),
     ),
     "AADSTS7002138": (
         "a federated credential matches the subject only when case is ignored; matching is case-sensitive",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlops.config import AzureConfig
-from mlops.credentials import get_credential
+from mlops.credentials import cloud_of, get_credential
 
 
 def login(config: AzureConfig) -> Any:
@@ -18,11 +18,17 @@ def login(config: AzureConfig) -> Any:
 
 
 def ml_client(config: AzureConfig, credential: Any = None) -> Any:
-    """An ``MLClient`` for ``config``'s workspace (default credential: :func:`login`); makes no network call."""
+    """An ``MLClient`` for ``config``'s workspace (default credential: :func:`login`); makes no network call.
+
+    It goes to the cloud ``AZURE_AUTHORITY_HOST`` logs in to (``MLClient`` knows a sovereign cloud's
+    management endpoint only from its ``cloud`` argument).
+    """
     from azure.ai.ml import MLClient
 
     workspace = config.workspace  # a missing subscription fails before any login is attempted
-    return MLClient(credential if credential is not None else login(config), **workspace)
+    cloud = cloud_of(config.environ.get("AZURE_AUTHORITY_HOST"))
+    return MLClient(credential if credential is not None else login(config), **workspace,
+                    **({"cloud": cloud} if cloud else {}))
 
 
 def other_workspace_client(config: AzureConfig, resource_group: str, workspace_name: str,
@@ -31,13 +37,17 @@ def other_workspace_client(config: AzureConfig, resource_group: str, workspace_n
     from azure.ai.ml import MLClient
 
     subscription = subscription_id or config.subscription_id
+    cloud = cloud_of(config.environ.get("AZURE_AUTHORITY_HOST"))
     return MLClient(credential if credential is not None else login(config), subscription_id=subscription,
-                    resource_group_name=resource_group, workspace_name=workspace_name)
+                    resource_group_name=resource_group, workspace_name=workspace_name,
+                    **({"cloud": cloud} if cloud else {}))
 
 
 def registry_client(config: AzureConfig, registry_name: str, credential: Any = None) -> Any:
     """An ``MLClient`` for an Azure ML registry; unlike a workspace client, it asks Azure where the registry is."""
     from azure.ai.ml import MLClient
 
+    cloud = cloud_of(config.environ.get("AZURE_AUTHORITY_HOST"))
     return MLClient(credential if credential is not None else login(config), subscription_id=config.subscription_id,
-                    resource_group_name=config.resource_group, registry_name=registry_name)
+                    resource_group_name=config.resource_group, registry_name=registry_name,
+                    **({"cloud": cloud} if cloud else {}))

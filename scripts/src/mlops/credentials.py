@@ -183,6 +183,19 @@ def get_credential(environ: Mapping[str, str] = os.environ,
     return LaptopCredential(**({"authority": authority} if authority else {}))
 
 
+SOVEREIGN_CLOUDS = {"login.chinacloudapi.cn": "AzureChinaCloud", "login.microsoftonline.us": "AzureUSGovernment"}
+
+
+def cloud_of(authority: str | None) -> str | None:
+    """The azure-ai-ml cloud name (``MLClient(cloud=...)``) of a sovereign cloud's authority host, else ``None``.
+
+    The login follows ``AZURE_AUTHORITY_HOST``; the workspace calls must go to the same cloud's
+    management endpoint, which ``MLClient`` only knows from its ``cloud`` argument.
+    """
+    host = (authority or "").split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
+    return SOVEREIGN_CLOUDS.get(host)
+
+
 def _authority_options(authority: str | None) -> dict[str, Any]:
     """Keyword arguments for an authority host other than public Azure.
 

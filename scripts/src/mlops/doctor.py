@@ -13,13 +13,14 @@ from mlops.findings import Finding
 from mlops.oidc import (
     AUDIENCE,
     GITHUB_ISSUER,
-    LOGIN_SECRETS,
     MAX_CREDENTIALS_PER_APP,
     FederatedCredential,
     LoginJob,
     Repo,
     Workflow,
 )
+from mlops.preflight import LOGIN_SECRETS
+from mlops.trust import Credentials, identity_of, label, name_form, unapproved_logins
 
 
 @dataclass
@@ -28,7 +29,8 @@ class Diagnosis:
 
     findings: list[Finding] = field(default_factory=list)
     jobs: list[LoginJob] = field(default_factory=list)
-    matched: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (workflow, job, subject) -> name
+    # (workflow, job, subject) -> (credential name, identity, the subject it trusts)
+    matched: dict[tuple[str, str, str], tuple[str, str, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -54,9 +56,14 @@ def adopt_immutable_form(repo: Repo, credentials: list[FederatedCredential]) -> 
     return repo
 
 
-def diagnose(jobs: list[LoginJob], credentials: list[FederatedCredential], workflows: list[Workflow],
-             readme: str | None, credentials_source: str) -> Diagnosis:
-    """Every mismatch between the jobs that log in and the app's federated credentials, and more."""
+def diagnose(jobs: list[LoginJob], identities: dict[str | None, Credentials], workflows: list[Workflow],
+             readme: str | None, repo: Repo, name_form_too: bool = False) -> Diagnosis:
+    """Every mismatch between the jobs that log in and their identity's federated credentials, and more.
+
+    ``identities`` maps an environment name (``None``: the repository) to its identity's credentials.
+    ``repo`` carries the IDs when the repository presents the immutable form; ``name_form_too`` says it
+    may present the name form instead (an older repository), so either form of a subject is accepted.
+    """
     diagnosis = Diagnosis(jobs=jobs)
     for job in jobs:
         diagnosis.notes.extend(f"{job.workflow}: job {job.job}: {note}" for note in job.notes)
@@ -80,16 +87,37 @@ def diagnose(jobs: list[LoginJob], credentials: list[FederatedCredential], workf
                 f"job {job.job} uses azure/login: the Azure CLI session it opens cannot renew its token "
                 "(Azure/login#372), so a job longer than the token fails with AADSTS700024; drop it, the "
                 "toolkit's commands log in themselves with a fresh GitHub token each time", "warning"))
+        key = identity_of(job, identities)
+        credentials = identities[key].items
         for subject in job.subjects:
-            problem = _subject_problem(job, subject, credentials)
-            if problem is None:
-                name = next(c.name for c in credentials if c.subject == subject)
-                diagnosis.matched[(job.workflow, job.job, subject)] = name
-            else:
-                diagnosis.findings.append(Finding(job.workflow, job.line, job.col, f"jobs.{job.job}", problem))
-    diagnosis.findings.extend(_credential_findings(credentials, credentials_source))
+            candidates = [subject, name_form(subject, repo)] if name_form_too else [subject]
+            problems = [_subject_problem(job, candidate, credentials) for candidate in candidates]
+            if None in problems:
+                accepted = candidates[problems.index(None)]
+                name = next(c.name for c in credentials if c.subject == accepted)
+                diagnosis.matched[(job.workflow, job.job, subject)] = (name, label(key), accepted)
+                continue
+            problem = _form_problem(job, subject, credentials, repo) if repo.owner_id and not name_form_too \
+                else None
+            diagnosis.findings.append(Finding(job.workflow, job.line, job.col, f"jobs.{job.job}",
+                                              problem or problems[0]))
+    for credentials in identities.values():
+        diagnosis.findings.extend(_credential_findings(credentials.items, credentials.source))
+    diagnosis.findings.extend(unapproved_logins(jobs, identities, repo))
     diagnosis.findings.extend(_secret_findings(workflows, readme))
     return diagnosis
+
+
+def _form_problem(job: LoginJob, subject: str, credentials: list[FederatedCredential], repo: Repo) -> str | None:
+    """The subject is in the ID form the repository presents, a credential has its name form."""
+    named = name_form(subject, repo)
+    same = [c for c in credentials if c.subject == named]
+    if not same:
+        return None
+    return (f"job {job.job} will present subject {subject!r}: {repo.slug} presents the immutable form "
+            f"(repo:OWNER@ID/NAME@ID), but credential {same[0].name!r} has the name form {named!r}, which this "
+            f"repository never presents: AADSTS700213 (`mlops bootstrap-oidc --repo {repo.slug} --apply` adds "
+            "the immutable form)")
 
 
 def _subject_problem(job: LoginJob, subject: str, credentials: list[FederatedCredential]) -> str | None:

@@ -22,9 +22,12 @@ from mlops.positioned import Document, DocumentError, load_document
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 AUDIENCE = "api://AzureADTokenExchange"
 MAX_CREDENTIALS_PER_APP = 20
+# Repositories created, renamed or transferred on github.com since then present the immutable subject form.
+IMMUTABLE_SINCE = "2026-06-18"
 # what a job reads from the repository's secrets or variables: `secrets.NAME`, `vars.NAME`
 SECRETS = re.compile(r"(?:secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)")
-LOGIN_SECRETS = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID")
+# a step that only checks whether the login secrets are set (deploy.yml's preflight job): not a login
+_PREFLIGHT = re.compile(r"^\s*(?:make preflight|(?:\S*/)?mlops preflight)\s*$")
 _REPO = re.compile(r"^([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)$")
 _REMOTE = re.compile(r"github\.com[:/]+([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 
@@ -100,11 +103,12 @@ class LoginJob:
     secrets: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
     azure_login_action: bool = False
+    checks_only: bool = False
 
     @property
     def logs_in(self) -> bool:
-        """Whether the job uses the login secrets or can request an ID token."""
-        return self.id_token or "AZURE_CLIENT_ID" in self.secrets
+        """Whether the job can request an ID token, or reads the login secrets for more than checking them."""
+        return self.id_token or ("AZURE_CLIENT_ID" in self.secrets and not self.checks_only)
 
 
 @dataclass
@@ -145,11 +149,13 @@ def login_jobs(workflows: list[Workflow], repo: Repo, default_branch: str = "mai
             where = ("jobs", name, "permissions") if "permissions" in job else ("permissions",)
             line, col = workflow.document.position(("jobs", name), key=True)
             environment = _environment(job.get("environment"))
+            steps = [step for step in job.get("steps") or [] if isinstance(step, dict)]
+            runs = [str(step["run"]) for step in steps if "run" in step]
+            azure_login = any(str(step.get("uses", "")).lower().startswith("azure/login@") for step in steps)
             login = LoginJob(workflow.relative, name, line, col, environment, [], _grants_id_token(permissions),
                              workflow.document.position(where, key=True),
-                             set(SECRETS.findall(json.dumps(job))),
-                             azure_login_action=any(str(step.get("uses", "")).lower().startswith("azure/login@")
-                                                    for step in job.get("steps") or [] if isinstance(step, dict)))
+                             set(SECRETS.findall(json.dumps(job))), azure_login_action=azure_login,
+                             checks_only=bool(runs) and not azure_login and all(_PREFLIGHT.match(r) for r in runs))
             if not login.logs_in:
                 continue
             login.subjects, login.notes = _subjects(repo, environment, triggers, default_branch)
@@ -239,12 +245,12 @@ def load_credentials_file(path: Path) -> list[FederatedCredential]:
 INSTALL = {"az": "the Azure CLI (https://aka.ms/azure-cli)", "gh": "the GitHub CLI (https://cli.github.com)"}
 
 
-def run_cli(argv: list[str], where: str, hint: str = "") -> str:
+def run_cli(argv: list[str], where: str, hint: str = "", stdin: str | None = None) -> str:
     """Run ``az`` or ``gh`` and return its output; raise with its last error line (and ``hint``) on failure."""
     executable = shutil.which(argv[0])
     if executable is None:
         raise MlopsError(f"{where}: {argv[0]} is not on PATH: install {INSTALL.get(argv[0], argv[0])}{hint}")
-    result = subprocess.run([executable, *argv[1:]], capture_output=True, text=True, check=False)
+    result = subprocess.run([executable, *argv[1:]], capture_output=True, text=True, check=False, input=stdin)
     if result.returncode != 0:
         last = next((line for line in reversed(result.stderr.splitlines()) if line.strip()), "no message")
         raise MlopsError(f"{where}: `{' '.join(argv[:5])} ...` failed (exit {result.returncode}): "
@@ -261,3 +267,25 @@ def fetch_credentials(app_id: str) -> list[FederatedCredential]:
     except json.JSONDecodeError:
         raise MlopsError("az ad app federated-credential list printed something that is not JSON: "
                          "run it yourself and pass the file with --credentials") from None
+
+
+def find_app(display_name: str) -> str:
+    """The application ID of the app registration named exactly ``display_name``, or ``""``.
+
+    ``az ad app list --display-name`` matches by prefix (``github-org-ml`` also finds
+    ``github-org-ml-platform``), so this filters on equality.
+    """
+    return run_cli(["az", "ad", "app", "list", "--filter", f"displayName eq '{display_name}'", "--query",
+                    "[0].appId", "--output", "tsv"], "doctor", ": or pass --credentials FILE to work offline").strip()
+
+
+def repository_ids(repo: Repo) -> tuple[str, str, bool] | None:
+    """The owner's and repository's IDs, and whether it may present the name form; ``None`` if gh cannot say."""
+    try:
+        output = run_cli(["gh", "api", f"repos/{repo.slug}", "--jq", ".owner.id, .id, .created_at"], "doctor")
+    except MlopsError:
+        return None
+    lines = output.split()
+    if len(lines) != 3 or not lines[0].isdigit() or not lines[1].isdigit():
+        return None
+    return lines[0], lines[1], lines[2] < IMMUTABLE_SINCE

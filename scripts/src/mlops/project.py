@@ -98,6 +98,8 @@ class TrainSettings:
 
     script: str
     args: Mapping[str, Any] = field(default_factory=dict)
+    start_timeout_minutes: int = 60
+    timeout_minutes: int = 600
 
 
 @dataclass(frozen=True)

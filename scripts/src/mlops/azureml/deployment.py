@@ -4,12 +4,20 @@ The endpoint is created once and kept. Each release is a new deployment named fr
 created with 0% of traffic, smoke-tested by invoking it directly, then moved to 100% (directly or
 through the configured mirror and canary steps); the previous deployment is deleted last. Anything
 failing before the final shift puts traffic back as it was, prints the new deployment's logs and
-deletes it. Every step reads the endpoint's state first, so a rerun after a crash converges.
+deletes it; a cancelled job (SIGINT/SIGTERM, see ``mlops.cancellation``) puts traffic back and stops there.
+Every step reads the endpoint's state first, so a rerun after a crash converges.
+
+A release is a commit *and* a model version: the deployment ``c<commit>`` serves one model version,
+and when it already runs, that version is the release (a re-run never announces a newer version of
+the same commit that does not serve). The summary names the model the deployment reports, as
+``name:version`` (the SDK rewrites the entity sent into full resource ids, subscription included).
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,14 +25,18 @@ from pathlib import Path
 from typing import Any
 
 from mlops.azureml.assets import ensure_environment_asset
+from mlops.azureml.deployment_request import score_deployment
 from mlops.azureml.faults import QuotaError, is_name_taken, is_quota_error, message_of, quota_error
 from mlops.azureml.names import MAX_DEPLOYMENTS, suggest_endpoint_name
-from mlops.azureml.release_plan import ReleasePlan, load_entities
+from mlops.azureml.release_plan import ReleasePlan, load_entities, pin_model
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
+from mlops.cancellation import Cancelled
 from mlops.errors import MlopsError
 
 LOG_LINES = 100
 BAD_STATES = {"failed", "canceled"}
+IN_PROGRESS = {"creating", "updating", "deleting", "scaling", "provisioning"}
+MODEL_ID = re.compile(r"models/([^/:]+)/versions/([^/]+)$")
 
 
 @dataclass
@@ -44,6 +56,10 @@ class DeploymentFailed(MlopsError):
     """The new deployment failed before taking traffic; traffic was left (or put back) as it was."""
 
 
+class StillInProgress(MlopsError):
+    """Azure is still creating the deployment after the timeout: it cannot be deleted until that ends."""
+
+
 @dataclass
 class Release:
     """Everything one release needs, resolved before anything changes in Azure."""
@@ -51,6 +67,7 @@ class Release:
     endpoint: Any
     deployment: Any
     environment: Any
+    model: str
     request_file: Path
     rollout: list[dict[str, int]]
     step_seconds: int
@@ -72,14 +89,14 @@ def prepare_release(client: Any, plan: ReleasePlan, policy: RetryPolicy, log=pri
     project = plan.project
     settings = project.experiment.deploy
     check_shipped_files(project)
+    label = release_model(client, plan, policy, log)
+    pin_model(plan, f"azureml:{label}")
     entities = load_entities(plan)
     deployment = entities["deployment.yml"]
-    model = find_model(client, project.experiment.model_name, plan.provenance.commit, policy, log)
-    deployment.model = f"azureml:{model.name}:{model.version}"
     azure = project.azure
     workspace_id = "/".join(str(part) for part in (getattr(client, "subscription_id", "") or "",
                                                    azure.resource_group, azure.workspace_name))
-    return Release(entities["endpoint.yml"], deployment, entities["serving-environment.yml"],
+    return Release(entities["endpoint.yml"], deployment, entities["serving-environment.yml"], label,
                    project.path(settings.sample_request),
                    [dict(step) for step in settings.rollout], settings.step_seconds, settings.timeout_minutes * 60,
                    workspace_id, azure.location or "its region")
@@ -94,6 +111,27 @@ def check_shipped_files(project: Any) -> None:
                              "create it or fix the path under deploy:")
 
 
+def release_model(client: Any, plan: ReleasePlan, policy: RetryPolicy, log=print) -> str:
+    """``name:version`` of the model this commit's release serves.
+
+    The version its deployment already serves when that deployment exists and has not failed (a re-run),
+    else the newest version trained from the commit.
+    """
+    project = plan.project
+    model = find_model(client, project.experiment.model_name, plan.provenance.commit, policy, log)
+    label = f"{model.name}:{model.version}"
+    name, endpoint_name = plan.names.deployment, project.experiment.service_name
+    live = find(policy, f"online_deployments.get {name}", client.online_deployments.get, name, endpoint_name,
+                log=log) if find(policy, f"online_endpoints.get {endpoint_name}", client.online_endpoints.get,
+                                 endpoint_name, log=log) else None
+    serving = model_label(getattr(live, "model", None)) if _state(live) not in BAD_STATES else ""
+    if serving and serving != label:
+        log(f"  {name} already serves {serving}; {label} (also from this commit) is not released: a release is "
+            "one model version per commit (push a commit to release another)")
+        return serving
+    return label
+
+
 def find_model(client: Any, name: str, commit: str, policy: RetryPolicy, log=print) -> Any:
     """The newest version of ``name`` trained from ``commit`` (``mlops train`` tags it)."""
     versions = call(policy, f"models.list {name}", lambda: list(client.models.list(name=name)), log=log)
@@ -104,12 +142,40 @@ def find_model(client: Any, name: str, commit: str, policy: RetryPolicy, log=pri
     return max(mine, key=lambda m: int(m.version) if str(m.version).isdigit() else 0)
 
 
+def model_label(reference: Any) -> str:
+    """``name:version`` of a model reference, whether ``azureml:name:version`` or a full resource id."""
+    text = str(reference or "")
+    if match := MODEL_ID.search(text):
+        return f"{match.group(1)}:{match.group(2)}"
+    return text.removeprefix("azureml:")
+
+
+def read_endpoint(client: Any, name: str, policy: RetryPolicy, log=print) -> Any:
+    """The endpoint as Azure has it, mirror traffic included.
+
+    The SDK's ``KubernetesOnlineEndpoint`` drops ``mirror_traffic`` when it reads the endpoint (only the
+    managed branch of ``OnlineEndpoint._from_rest_object`` keeps it); for those the value is read from
+    the REST resource the SDK's own operation returns.
+    """
+    from azure.ai.ml.entities import KubernetesOnlineEndpoint
+
+    endpoint = call(policy, f"online_endpoints.get {name}", client.online_endpoints.get, name, log=log)
+    if isinstance(endpoint, KubernetesOnlineEndpoint):
+        operations = client.online_endpoints
+        resource = call(policy, f"online_endpoints.get {name} (mirror traffic)", operations._online_operation.get,
+                        resource_group_name=client.resource_group_name, workspace_name=client.workspace_name,
+                        endpoint_name=name, log=log)
+        endpoint.mirror_traffic = dict(resource.properties.mirror_traffic or {})
+    return endpoint
+
+
 def roll_out(client: Any, release: Release, policy: RetryPolicy = DEFAULT_POLICY, log=print,
-           sleep: Callable[[float], None] = time.sleep) -> DeployResult:
+             sleep: Callable[[float], None] = time.sleep) -> DeployResult:
     """Release ``release.deployment`` behind ``release.endpoint`` blue/green; see the module docstring."""
     name, new = release.endpoint_name, release.new
     log(f"1/5 endpoint {name}")
     endpoint = ensure_endpoint(client, release, policy, log)
+    endpoint = read_endpoint(client, name, policy, log)
     traffic = {k: int(v) for k, v in (endpoint.traffic or {}).items()}
     existing = {d.name: d for d in call(policy, f"online_deployments.list {name}",
                                          lambda: list(client.online_deployments.list(endpoint_name=name)), log=log)}
@@ -127,8 +193,12 @@ def roll_out(client: Any, release: Release, policy: RetryPolicy = DEFAULT_POLICY
             _set_traffic(client, name, baseline, {}, policy, log)
         _delete(client, name, new, policy, log)
     try:
-        log(f"2/5 deployment {new} (model {release.deployment.model}), 0% of traffic")
-        _create_deployment(client, release, policy, log)
+        log(f"2/5 deployment {new} (model {release.model}), 0% of traffic")
+        if _state(existing.get(new)) in IN_PROGRESS:
+            log(f"  {new} is still {existing[new].provisioning_state} from an earlier attempt: waiting for it")
+            _wait_until_settled(client, release, policy, log, sleep)
+        else:
+            _create_deployment(client, release, policy, log)
         log(f"3/5 smoke test: {release.request_file.name} sent to {new} directly")
         _smoke(client, release, policy, log)
         steps = release.rollout if baseline else []
@@ -174,8 +244,9 @@ def _create_deployment(client: Any, release: Release, policy: RetryPolicy, log) 
     name, new = release.endpoint_name, release.new
 
     def create():
-        poller = client.online_deployments.begin_create_or_update(release.deployment)
-        poller.result(timeout=release.timeout_seconds)
+        # the SDK rewrites the entity's model, code and environment into resource ids: it gets a copy
+        poller = client.online_deployments.begin_create_or_update(copy.deepcopy(release.deployment))
+        poller.result(timeout=release.timeout_seconds)  # returns at the timeout even if still running
         return poller.done()
 
     try:
@@ -186,10 +257,34 @@ def _create_deployment(client: Any, release: Release, policy: RetryPolicy, log) 
             raise quota_error(error, f"deployment {new}", release.region, size) from None
         raise
     if not done:
+        _raise_if_in_progress(client, release, policy, log)
         raise MlopsError(f"deployment {new} was not ready after {release.timeout_seconds // 60} minutes "
                          "(deploy.timeout_minutes)")
     _check_ready(client, release, policy, log)
     log(f"  {new} is ready on endpoint {name}")
+
+
+def _raise_if_in_progress(client: Any, release: Release, policy: RetryPolicy, log) -> None:
+    current = find(policy, f"online_deployments.get {release.new}", client.online_deployments.get, release.new,
+                   release.endpoint_name, log=log)
+    if _state(current) in IN_PROGRESS:
+        raise StillInProgress(
+            f"deployment {release.new} was still {current.provisioning_state} after "
+            f"{release.timeout_seconds // 60} minutes (deploy.timeout_minutes)")
+
+
+def _wait_until_settled(client: Any, release: Release, policy: RetryPolicy, log,
+                        sleep: Callable[[float], None], poll_seconds: float = 15) -> None:
+    """Follow a deployment an earlier attempt left being created, up to the timeout, then check it."""
+    deadline = time.monotonic() + release.timeout_seconds
+    while time.monotonic() < deadline:
+        current = call(policy, f"online_deployments.get {release.new}", client.online_deployments.get,
+                       release.new, release.endpoint_name, log=log)
+        if _state(current) not in IN_PROGRESS:
+            _check_ready(client, release, policy, log)
+            return
+        sleep(poll_seconds)
+    _raise_if_in_progress(client, release, policy, log)
 
 
 def _check_ready(client: Any, release: Release, policy: RetryPolicy, log) -> None:
@@ -201,9 +296,7 @@ def _check_ready(client: Any, release: Release, policy: RetryPolicy, log) -> Non
 
 
 def _smoke(client: Any, release: Release, policy: RetryPolicy, log) -> None:
-    answer = call(policy, f"online_endpoints.invoke {release.new}", client.online_endpoints.invoke,
-                  endpoint_name=release.endpoint_name, request_file=str(release.request_file),
-                  deployment_name=release.new, log=log)
+    answer = score_deployment(client, release.endpoint_name, release.new, release.request_file, policy, log)
     try:
         json.loads(answer)
     except (TypeError, ValueError):
@@ -253,27 +346,36 @@ def _roll_back(client: Any, release: Release, baseline: dict[str, int], error: E
     log(f"  failed: {reason}")
     problems = []
     try:
-        endpoint = call(policy, f"online_endpoints.get {name}", client.online_endpoints.get, name, log=log)
+        endpoint = read_endpoint(client, name, policy, log)
         if (endpoint.traffic or {}).get(new) or (endpoint.mirror_traffic or {}).get(new):
             _set_traffic(client, name, baseline, {}, policy, log)
     except Exception as problem:  # clean-up is best effort; the original error is reported
         problems.append(f"could not restore traffic ({message_of(problem)[:200]})")
+    kept = _describe(baseline) if baseline else "no traffic (first release)"
+    if isinstance(error, Cancelled):  # the runner kills the process seconds after cancelling: no more calls
+        return Cancelled(f"{error}; traffic put back as it was ({kept}); {new} left without traffic, the next "
+                         "`mlops deploy` removes it" + "".join(f"; {p}" for p in problems))
     try:
         logs = call(policy, f"online_deployments.get_logs {new}", client.online_deployments.get_logs,
                     new, name, LOG_LINES, log=log)
         log(f"--- last {LOG_LINES} log lines of {new}\n{logs.rstrip()}\n---")
     except Exception as problem:  # logs are a help; their absence must not hide the error
         log(f"  (no logs from {new}: {message_of(problem)[:200]})")
-    try:
-        _delete(client, name, new, policy, log)
-    except Exception as problem:  # clean-up is best effort; the original error is reported
-        problems.append(f"could not delete {new} ({message_of(problem)[:200]}): rerun `mlops deploy` or delete it")
+    if isinstance(error, StillInProgress):
+        problems.append(f"{new} is left in place: Azure refuses to delete a deployment while it is being created "
+                        "(409); rerun `mlops deploy` to follow it, or delete it once it has settled")
+    else:
+        try:
+            _delete(client, name, new, policy, log)
+        except Exception as problem:  # clean-up is best effort; the original error is reported
+            problems.append(f"could not delete {new} ({message_of(problem)[:200]}): rerun `mlops deploy` or "
+                            "delete it")
     if isinstance(error, QuotaError):
         message = str(error)
     else:
         message = f"deployment {new} failed before taking traffic: {reason}"
-    kept = _describe(baseline) if baseline else "no traffic (first release)"
-    return DeploymentFailed(f"{message}; traffic left as it was ({kept}); {new} deleted"
+    deleted = "" if isinstance(error, StillInProgress) else f"; {new} deleted"
+    return DeploymentFailed(f"{message}; traffic left as it was ({kept}){deleted}"
                             + "".join(f"; {p}" for p in problems))
 
 
@@ -296,16 +398,17 @@ def _finish(client: Any, release: Release, policy: RetryPolicy, log) -> DeployRe
     """Delete every deployment but the new one (all idle now) and report where the endpoint stands."""
     name, new = release.endpoint_name, release.new
     log("5/5 clean-up")
-    removed, left = [], []
+    removed, left, served = [], [], release.model
     for deployment in call(policy, f"online_deployments.list {name}",
                            lambda: list(client.online_deployments.list(endpoint_name=name)), log=log):
         if deployment.name == new:
             left.append(new)
+            served = model_label(deployment.model) or served
         else:
             _delete(client, name, deployment.name, policy, log)
             removed.append(deployment.name)
     endpoint = call(policy, f"online_endpoints.get {name}", client.online_endpoints.get, name, log=log)
-    return DeployResult(name, endpoint.scoring_uri or "", new, str(release.deployment.model),
+    return DeployResult(name, endpoint.scoring_uri or "", new, served,
                         {k: int(v) for k, v in (endpoint.traffic or {}).items()}, left, removed)
 
 

@@ -13,9 +13,11 @@ from typing import Any
 
 from mlops.azureml import release_documents as docs
 from mlops.azureml.compute import compare_compute
-from mlops.azureml.release_plan import ReleasePlan, load_entities
+from mlops.azureml.deployment import release_model
+from mlops.azureml.release_plan import ReleasePlan, load_entities, pin_model
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
 from mlops.committed_content import committed_digest, main_ref
+from mlops.errors import MlopsError
 
 
 @dataclass
@@ -87,12 +89,15 @@ def describe_plan(plan: ReleasePlan, state: dict[str, str] | None = None) -> lis
     else:
         size = f"{deployment['instance_count']} x {deployment['instance_type']}"
     steps = ", ".join(f"{k} {v}%" for step in settings.rollout for k, v in step.items())
+    model = deployment.get("model", "").removeprefix("azureml:") or (
+        f"the newest version of {d['model.yml']['name']} tagged git_commit={plan.provenance.commit[:12] or '?'} "
+        "(the one `mlops train` registers from this commit), or the version its deployment already serves")
     items.append(Item(
         "online deployment (one release behind the endpoint)", deployment["name"],
         state.get("deployment.yml", "create at 0% traffic, then take over"),
-        f"{size}, scoring with {settings.scoring_script}; answers {settings.sample_request} before it gets "
-        f"any traffic, then {('goes ' + steps + ', then ') if steps else ''}takes 100%; the previous deployment "
-        "is deleted", "deploy"))
+        f"model {model}; {size}, scoring with {settings.scoring_script}; answers {settings.sample_request} before "
+        f"it gets any traffic, then {('goes ' + steps + ', then ') if steps else ''}takes 100%; the previous "
+        "deployment is deleted", "deploy"))
     return items
 
 
@@ -128,6 +133,10 @@ def workspace_state(client: Any, plan: ReleasePlan, policy: RetryPolicy = DEFAUL
         entity = entities[file_name]
         found = find(policy, f"{file_name} get", group.get, entity.name, version=entity.version, log=log)
         state[file_name] = "KEEP" if found else "CREATE"
+    try:
+        pin_model(plan, "azureml:" + release_model(client, plan, policy, log))
+    except MlopsError as error:  # no model from this commit yet: the offline wording stays
+        log(f"  ({error})")
     state["job.yml"] = "KEEP (already submitted)" if find(
         policy, "jobs.get", client.jobs.get, entities["job.yml"].name, log=log) else "CREATE"
     endpoint = find(policy, "online_endpoints.get", client.online_endpoints.get, entities["endpoint.yml"].name, log=log)

@@ -1,7 +1,8 @@
 """Names Azure ML gives to what a run creates: jobs, deployments, and a free endpoint name to suggest.
 
-Job names must be unique in the workspace, and a rerun of the same GitHub workflow run needs the
-attempt number in the name; deployments are named from the git commit so a release is traceable.
+Job names must be unique in the workspace. A job is named after its workflow run, not the run's
+attempt, so "Re-run jobs" follows the job the first attempt submitted instead of paying for a second
+training; deployments are named from the git commit so a release is traceable.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ MAX_DEPLOYMENTS = 20
 
 
 def job_name(experiment_name: str, env: dict[str, str], commit: str, now: datetime | None = None) -> str:
-    """``<experiment>-<run id>-<attempt>`` in GitHub Actions, else ``<experiment>-<commit>-<UTC time>``."""
-    run_id, attempt = env.get("GITHUB_RUN_ID"), env.get("GITHUB_RUN_ATTEMPT", "1")
+    """``<experiment>-<run id>`` in GitHub Actions (every attempt alike), else ``<experiment>-<commit>-<UTC time>``."""
+    run_id = env.get("GITHUB_RUN_ID")
     if run_id:
-        suffix = f"{run_id}-{attempt}"
+        suffix = run_id
     else:
         moment = now or datetime.now(timezone.utc)  # noqa: UP017 - the toolkit supports Python 3.10
         suffix = f"{commit[:7] or 'local'}-{moment:%Y%m%d%H%M%S}"

@@ -75,6 +75,7 @@ def stage_release(plan: ReleasePlan, stage: Stage, shared: RegistryVersion, subs
     entities = {name: load_entity(path) for name, path in write_stage_documents(plan, stage, shared).items()}
     workspace_id = "/".join((subscription_id, stage.resource_group, stage.workspace_name))
     return Release(endpoint=entities["endpoint.yml"], deployment=entities["deployment.yml"], environment=None,
+                   model=shared.model_uri,
                    request_file=project.path(settings.sample_request),
                    rollout=[dict(step) for step in settings.rollout], step_seconds=settings.step_seconds,
                    timeout_seconds=settings.timeout_minutes * 60, workspace_id=workspace_id,

@@ -10,11 +10,13 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Provenance:
-    """The commit being trained or deployed, its pull request if known, and the CI run if any."""
+    """The commit being trained or deployed, its pull request if known, the CI run if any, and the
+    paths that differ from the commit in the working tree (``git status``)."""
 
     commit: str
     pull_request: str = ""
     run_url: str = ""
+    uncommitted: tuple[str, ...] = ()
 
     def tags(self) -> dict[str, str]:
         """Tags put on jobs and models so each can be traced back to its change."""
@@ -23,7 +25,18 @@ class Provenance:
             tags["pull_request"] = self.pull_request
         if self.run_url:
             tags["workflow_run"] = self.run_url
+        if self.uncommitted:
+            tags["uncommitted_changes"] = str(len(self.uncommitted))
         return tags
+
+    def uncommitted_warning(self) -> str:
+        """A warning when the code differs from the commit its runs are tagged with; '' when it does not."""
+        if not self.uncommitted:
+            return ""
+        shown = ", ".join(self.uncommitted[:5]) + (", ..." if len(self.uncommitted) > 5 else "")
+        return (f"the working tree has {len(self.uncommitted)} uncommitted change(s) ({shown}): the job is tagged "
+                f"git_commit={self.commit[:12]}, which does not describe the code it runs; commit first to "
+                "make the model traceable")
 
 
 def read_provenance(root: Path, env: dict[str, str]) -> Provenance:
@@ -39,7 +52,9 @@ def read_provenance(root: Path, env: dict[str, str]) -> Provenance:
     if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
         server = env.get("GITHUB_SERVER_URL", "https://github.com")
         run_url = f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
-    return Provenance(commit=commit.lower(), pull_request=pull_request, run_url=run_url)
+    status = _git(root, "status", "--porcelain", "--untracked-files=normal", strip=False)
+    uncommitted = tuple(line[3:] for line in status.splitlines() if line.strip())
+    return Provenance(commit=commit.lower(), pull_request=pull_request, run_url=run_url, uncommitted=uncommitted)
 
 
 def pull_request_of(subject: str) -> str:
@@ -48,9 +63,11 @@ def pull_request_of(subject: str) -> str:
     return match.group(1) if match else ""
 
 
-def _git(root: Path, *args: str) -> str:
+def _git(root: Path, *args: str, strip: bool = True) -> str:
     try:
         result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return ""
-    return result.stdout.strip() if result.returncode == 0 else ""
+    if result.returncode != 0:
+        return ""
+    return result.stdout.strip() if strip else result.stdout

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mlops.azureml.deployment import model_label
 from mlops.azureml.release_documents import SERVING_SUFFIX
 from mlops.azureml.retry import RetryPolicy, call, find
 from mlops.errors import MlopsError
@@ -42,6 +43,25 @@ class RegistryVersion:
 def serving_environment_name(environment_name: str) -> str:
     """The name of the scoring environment (the runtime spec plus the inference server)."""
     return environment_name + SERVING_SUFFIX
+
+
+def served_model(client: Any, endpoint: str, deployment: str, policy: RetryPolicy, log=print) -> Any:
+    """The workspace model that ``deployment`` serves behind ``endpoint`` with traffic, or an error saying why not.
+
+    Sharing what staging serves (not merely the newest model of the commit) means production can only get a
+    version that passed staging's smoke test and took staging's traffic.
+    """
+    live = find(policy, f"online_endpoints.get {endpoint}", client.online_endpoints.get, endpoint, log=log)
+    traffic = {k: int(v) for k, v in ((live.traffic or {}) if live is not None else {}).items()}
+    if not traffic.get(deployment):
+        raise MlopsError(f"staging's endpoint {endpoint} gives no traffic to {deployment}, this commit's release "
+                         f"(traffic: {traffic or 'none'}): `mlops deploy` must succeed in staging before sharing")
+    serving = call(policy, f"online_deployments.get {deployment}", client.online_deployments.get, deployment,
+                   endpoint, log=log)
+    name, _, version = model_label(serving.model).partition(":")
+    if not name or not version or "/" in name:
+        raise MlopsError(f"deployment {deployment} of {endpoint} names no model version ({serving.model!r})")
+    return call(policy, f"models.get {name}:{version}", client.models.get, name, version=version, log=log)
 
 
 def share_version(workspace: Any, registry: Any, registry_name: str, model: Any, environment: tuple[str, str],

@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlops.project import Input, Project
+from mlops.project import Input, Project, training_arguments
 
 SCHEMA = "https://azuremlschemas.azureedge.net/latest/{}.schema.json"
 CODE_DIR = "code"
@@ -85,16 +85,18 @@ def serving_environment_document(project: Project, version: str) -> dict[str, An
     }
 
 
-def job_command(project: Project) -> str:
-    """``python <script> --<input> ${{inputs.<input>}} ... --<arg> <value> ...``, shell-quoted."""
+def job_command(project: Project, smoke: bool = False) -> str:
+    """``python <script> --<input> ${{inputs.<input>}} ... --<arg> <value> ...``, shell-quoted; ``smoke``
+    puts the smoke overrides over the full run's arguments (a rehearsal's job)."""
     parts = ["python", shlex.quote(project.experiment.train.script)]
     for name in project.experiment.inputs:
         parts += [f"--{name}", binding(name)]
-    parts += [shlex.quote(a) for a in project.job_arguments]
+    arguments = training_arguments(project.smoke_args) if smoke else project.job_arguments
+    parts += [shlex.quote(a) for a in arguments]
     return " ".join(parts)
 
 
-def job_document(project: Project, names: Names, tags: dict[str, str]) -> dict[str, Any]:
+def job_document(project: Project, names: Names, tags: dict[str, str], smoke: bool = False) -> dict[str, Any]:
     """The command job: the staged code snapshot, the Azure side of each input, the full-run arguments."""
     experiment = project.experiment
     inputs = {name: {"type": spec.type, "path": names.inputs.get(name, spec.azure)}
@@ -108,7 +110,7 @@ def job_document(project: Project, names: Names, tags: dict[str, str]) -> dict[s
         "description": experiment.description,
         "tags": tags,
         "code": CODE_DIR,
-        "command": job_command(project),
+        "command": job_command(project, smoke),
         "environment": f"azureml:{experiment.environment_name}:{names.environment_version}",
         "compute": f"azureml:{project.compute.compute_node_name}",
     }
@@ -187,7 +189,6 @@ def deployment_document(project: Project, names: Names, tags: dict[str, str]) ->
         "name": names.deployment,
         "endpoint_name": experiment.service_name,
         "tags": tags,
-        "model": f"azureml:{experiment.model_name}@latest",
         "environment": f"azureml:{experiment.environment_name}{SERVING_SUFFIX}:{names.serving_environment_version}",
         "code_configuration": {"code": SCORING_DIR, "scoring_script": settings.scoring_script},
         "environment_variables": limit_variables(project),

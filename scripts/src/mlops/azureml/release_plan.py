@@ -26,6 +26,8 @@ from mlops.project import Project
 
 BINDING = re.compile(r"\$\{\{\s*inputs\.([A-Za-z0-9_]+)\s*\}\}")
 PLACEHOLDER_COMMIT = "0000000"
+# Set by `mlops rehearse`: the job trains with the smoke overrides (the release path is rehearsed, not the model).
+REHEARSAL = "MLOPS_REHEARSAL"
 
 
 @dataclass
@@ -86,6 +88,8 @@ def write_plan(project: Project, provenance: Provenance, env: dict[str, str],
     """Stage the code snapshots, write the YAML documents, and check each with the SDK's loader."""
     directory = directory or project.layout.plan_dir
     notes = []
+    if env.get(REHEARSAL) == "1":
+        notes.append(f"{REHEARSAL}=1: the job trains with the smoke overrides (a rehearsal)")
     commit = provenance.commit
     if not commit:
         notes.append(f"not a git checkout: names use the commit {PLACEHOLDER_COMMIT}")
@@ -116,7 +120,7 @@ def write_plan(project: Project, provenance: Provenance, env: dict[str, str],
     documents = {
         "compute.yml": docs.compute_document(project),
         "environment.yml": docs.environment_document(project, names.environment_version),
-        "job.yml": docs.job_document(project, names, tags),
+        "job.yml": docs.job_document(project, names, tags, smoke=env.get(REHEARSAL) == "1"),
         "model.yml": docs.model_document(project, names, tags),
         "serving-environment.yml": docs.serving_environment_document(project, names.serving_environment_version),
         "endpoint.yml": docs.endpoint_document(project),
@@ -132,6 +136,18 @@ def write_plan(project: Project, provenance: Provenance, env: dict[str, str],
     load_entities(plan)
     check_bindings(documents["job.yml"], f"{directory.name}/job.yml")
     return plan
+
+
+def pin_model(plan: ReleasePlan, reference: str) -> None:
+    """Write the model version the deployment will serve into ``deployment.yml``.
+
+    Offline, the plan cannot know it: ``mlops train`` registers it and ``mlops deploy`` finds it by its
+    ``git_commit`` tag. So the offline ``deployment.yml`` names no model (the plan's summary says how it
+    is chosen), and ``mlops deploy`` pins the version it found before loading the file.
+    """
+    plan.documents["deployment.yml"]["model"] = reference
+    plan.path("deployment.yml").write_text(
+        yaml.safe_dump(plan.documents["deployment.yml"], sort_keys=False, width=1000), encoding="utf-8")
 
 
 def load_entities(plan: ReleasePlan) -> dict[str, Any]:

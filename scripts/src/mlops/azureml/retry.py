@@ -1,12 +1,15 @@
 """Retry Azure calls that failed for a passing reason (throttling, a busy or restarting service).
 
 azure-core already retries single HTTP requests; this covers what it cannot: a long-running
-operation whose poller fails with 429/503, or a throttled call after azure-core gave up. Every call
-retried here is idempotent (PUT-style create_or_update, delete, get, invoke of a test request).
+operation whose poller fails with 429/503, or a throttled call after azure-core gave up. A call is
+retried blindly only when it is idempotent (PUT-style create_or_update, delete, get, invoke of a test
+request); one that is not (submitting a job) passes ``recover``, which looks for what the failed
+attempt may have created before anything is sent again.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +17,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 TRANSIENT_STATUS = {408, 429, 502, 503, 504}
+# A 409 that says another operation on the resource is still running: it passes when that one ends.
+IN_FLIGHT = re.compile(r"in progress|ongoing|another operation|conflicting operation|"
+                       r"being (created|updated|deleted)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -40,20 +46,29 @@ DEFAULT_POLICY = RetryPolicy()
 
 
 def is_transient(error: BaseException) -> bool:
-    """A throttling or availability status, or a connection that dropped."""
+    """A throttling or availability status, a conflict with an operation in flight, or a dropped connection."""
     from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 
     if isinstance(error, (ServiceRequestError, ServiceResponseError)):
         return True
-    return getattr(error, "status_code", None) in TRANSIENT_STATUS
+    status = getattr(error, "status_code", None)
+    return status in TRANSIENT_STATUS or (status == 409 and bool(IN_FLIGHT.search(str(error))))
 
 
-def call(policy: RetryPolicy, what: str, function: Callable[..., T], *args: Any, log=print, **kwargs: Any) -> T:
-    """``function(*args, **kwargs)``, retried on transient errors; ``what`` names it in the log."""
+def call(policy: RetryPolicy, what: str, function: Callable[..., T], *args: Any, log=print,
+         recover: Callable[[], T | None] | None = None, **kwargs: Any) -> T:
+    """``function(*args, **kwargs)``, retried on transient errors; ``what`` names it in the log.
+
+    After any failure, ``recover()`` (when given) may return what the call would have: the answer was
+    lost but the service did the work, so it is not done twice.
+    """
     for attempt in range(policy.attempts):
         try:
             return function(*args, **kwargs)
         except Exception as error:
+            if recover is not None and (found := recover()) is not None:
+                log(f"  {what}: the answer was lost ({type(error).__name__}), but Azure did it: carrying on")
+                return found
             if not is_transient(error) or attempt == policy.attempts - 1:
                 raise
             wait = policy.delay(attempt, error)

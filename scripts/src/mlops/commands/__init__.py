@@ -19,9 +19,11 @@ COMMANDS = {
     "serve": "serve",
     "api-test": "api_test",
     "plan": "plan",
+    "rehearse": "rehearse",
     "check": "check",
     "runs": "runs",
     # a merge to main: what deploy.yml runs
+    "preflight": "preflight",
     "train": "train",
     "deploy": "deploy",
     # two stages: what deploy.yml's staging and production jobs and rollback.yml run

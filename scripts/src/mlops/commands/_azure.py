@@ -9,6 +9,8 @@ their own.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +49,17 @@ def connect_registry(project: Any) -> Any:
     from mlops.config import AzureConfig
 
     return registry_client(AzureConfig(project.root), project.stages.registry.name)
+
+
+@contextmanager
+def azure_errors() -> Iterator[None]:
+    """Turn Azure's expected refusals (403, 400, the SDK's validation) into one-line errors with the fix."""
+    from mlops.azureml.faults import explain_refusal
+
+    try:
+        yield
+    except Exception as error:
+        explained = explain_refusal(error)
+        if explained is None:
+            raise
+        raise explained from None

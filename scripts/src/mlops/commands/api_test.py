@@ -46,6 +46,9 @@ def api_test(project_dir: Path, *, adapters: Sequence[str] = ("app", "score"), m
     from mlops.server_process import LogFollower, free_port, running_server
     from mlops.serving import ADAPTERS, load_sample_request, plan_launch, resolve_model, serving_python
 
+    # httpx imports parts of itself on a client's first use: do it now, so that a stop request (SIGTERM)
+    # never lands inside an import, where Python drops the KeyboardInterrupt it raises.
+    httpx.Client().close()
     project = load_project(project_dir)
     served = resolve_model(project, model)
     sample, items = load_sample_request(project)

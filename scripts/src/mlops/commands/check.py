@@ -15,10 +15,12 @@ HELP = "run every check of a pull request (what `make check` runs), in order, st
 # (tests/test_first_hour.py keeps the two equal).
 STEPS: dict[str, tuple[str, ...]] = {
     "validate": ("mlops", "validate"),
+    "lint": ("ruff", "check", "."),
     "smoke-train": ("mlops", "smoke-train"),
     "plan": ("mlops", "plan"),
     "test": ("pytest", "-q", "tests"),
     "api-test": ("mlops", "api-test"),
+    "rehearse": ("mlops", "rehearse"),
 }
 
 

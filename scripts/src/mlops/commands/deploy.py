@@ -29,16 +29,19 @@ def release(plan: ReleasePlan, client: Any, *, log: Callable[[str], None] = prin
     """Deploy ``plan``'s model with ``client`` (an ``MLClient``): prepare the release, then roll it out."""
     from mlops.azureml.deployment import prepare_release, roll_out
     from mlops.azureml.retry import RetryPolicy
+    from mlops.commands._azure import azure_errors
 
     policy = RetryPolicy()
-    return roll_out(client, prepare_release(client, plan, policy, log), policy, log)
+    with azure_errors():
+        return roll_out(client, prepare_release(client, plan, policy, log), policy, log)
 
 
 def run(args) -> int:
-    """Deploy; any failure before the shift leaves traffic as it was and exits 1."""
+    """Deploy; any failure before the shift leaves traffic as it was and exits 1 (130 when cancelled)."""
     import os
 
     from mlops.azureml.release_summary import deployment_markdown, failure_markdown
+    from mlops.cancellation import cancellable
     from mlops.commands import _azure
     from mlops.errors import MlopsError
     from mlops.step_summary import append_step_summary
@@ -47,7 +50,8 @@ def run(args) -> int:
     env = dict(os.environ)
     client = _azure.connect(plan.project)
     try:
-        result = release(plan, client)
+        with cancellable("mlops deploy"):  # a cancelled job puts traffic back before it ends
+            result = release(plan, client)
     except MlopsError as error:
         append_step_summary(failure_markdown("Deployment to Azure ML", str(error)), env)
         raise

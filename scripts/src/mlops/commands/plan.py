@@ -34,7 +34,10 @@ def plan(project_dir: Path, *, workspace: bool = False) -> PlanReport:
     from mlops.commands import _azure
 
     written = _azure.load_plan(project_dir)
-    state = workspace_state(_azure.connect(written.project), written) if workspace else None
+    state = None
+    if workspace:
+        with _azure.azure_errors():
+            state = workspace_state(_azure.connect(written.project), written)
     items = describe_plan(written, state)
     if written.project.stages is not None:  # two stages: what share and promote add, production's files written
         from mlops.azureml.describe_stages import describe_stages

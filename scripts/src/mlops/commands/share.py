@@ -20,8 +20,7 @@ def add_arguments(parser) -> None:
 
 def share(project_dir: Path, *, log: Callable[[str], None] = print) -> RegistryVersion:
     """Share the model this commit's staging release serves, under its staging version number."""
-    from mlops.azureml.deployment import find_model
-    from mlops.azureml.registry import serving_environment_name, share_version
+    from mlops.azureml.registry import served_model, serving_environment_name, share_version
     from mlops.azureml.retry import RetryPolicy
     from mlops.commands import _azure
     from mlops.stages import STAGING, stage_named
@@ -31,7 +30,7 @@ def share(project_dir: Path, *, log: Callable[[str], None] = print) -> RegistryV
     stage_named(project, STAGING)  # a single-stage repo has no registry: say so before logging in
     policy = RetryPolicy()
     workspace = _azure.connect(project)
-    model = find_model(workspace, project.experiment.model_name, plan.provenance.commit, policy, log)
+    model = served_model(workspace, project.experiment.service_name, plan.names.deployment, policy, log)
     environment = (serving_environment_name(project.experiment.environment_name),
                    plan.names.serving_environment_version)
     return share_version(workspace, _azure.connect_registry(project), project.stages.registry.name, model,

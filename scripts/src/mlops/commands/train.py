@@ -7,14 +7,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mlops.azureml.release_plan import ReleasePlan
     from mlops.azureml.training import TrainResult
 
 HELP = "train in Azure ML: ensure compute, environment and data, run the job, register the model"
 
 
 def add_arguments(parser) -> None:
-    """No options: everything comes from the configs and the plan."""
+    """Everything comes from the configs and the plan; ``--cancel`` is for a workflow step run on cancel."""
+    parser.add_argument("--cancel", action="store_true",
+                        help="cancel this workflow run's training job in Azure ML if it still runs (deploy.yml "
+                        "runs it when the workflow is cancelled)")
 
 
 def train(project_dir: Path, *, log: Callable[[str], None] = print) -> TrainResult:
@@ -24,30 +26,35 @@ def train(project_dir: Path, *, log: Callable[[str], None] = print) -> TrainResu
 
     plan = _azure.load_plan(project_dir)
     log(f"Training {plan.names.job} (plan in {plan.directory})")
-    return run_training_job(_azure.connect(plan.project), plan, log=log)
+    with _azure.azure_errors():
+        return run_training_job(_azure.connect(plan.project), plan, log=log)
 
 
-def setup_training(project_dir: Path, *, log: Callable[[str], None] = print) -> ReleasePlan:
-    """What ``train`` ensures before it submits the job: the cluster, the environment and the data."""
-    from mlops.azureml.training import prepare_training
+def cancel_training(project_dir: Path) -> str:
+    """Cancel this workflow run's training job (its name is fixed per run) if it still runs; say what happened."""
+    from mlops.azureml.training import cancel_job
     from mlops.commands import _azure
 
     plan = _azure.load_plan(project_dir)
-    prepare_training(_azure.connect(plan.project), plan, log=log)
-    return plan
+    return cancel_job(_azure.connect(plan.project), plan.names.job)
 
 
 def run(args) -> int:
-    """Train; on failure print status, reason, log tail and link, and exit 1."""
+    """Train; on failure print status, reason, log tail and link, and exit 1 (130 when cancelled)."""
     import os
 
     from mlops.azureml.release_summary import failure_markdown, training_markdown
     from mlops.azureml.training import JobFailed
+    from mlops.cancellation import cancellable
     from mlops.step_summary import append_step_summary
 
+    if getattr(args, "cancel", False):
+        print(cancel_training(args.project_dir))
+        return 0
     env = dict(os.environ)
     try:
-        result = train(args.project_dir)
+        with cancellable("mlops train"):  # a cancelled job cancels the Azure ML job it submitted
+            result = train(args.project_dir)
     except JobFailed as failure:
         print(f"\nThe training job failed.\n  job:    {failure.job_name}\n  status: {failure.status}\n"
               f"  reason: {failure.reason}\n  studio: {failure.studio_url}")
@@ -59,7 +66,8 @@ def run(args) -> int:
                                              failure.log_tail), env)
         raise
     model = f"{result.model_name}:{result.model_version}"
-    print(f"\nTrained {result.job_name}: {result.studio_url}\nRegistered model {model}")
+    done = "Already trained by" if result.reused else "Trained"
+    print(f"\n{done} {result.job_name}: {result.studio_url}\nRegistered model {model}")
     for name, value in result.metrics.items():
         print(f"  {name}: {value}")
     append_step_summary(training_markdown(result.job_name, result.studio_url, result.metrics, model), env)

@@ -68,5 +68,5 @@ def validate_project(root: Path) -> Report:
     if {"azure", "compute", "experiment"} <= set(report.data):
         report.findings += cross_checks(root, report.experiment_file.name, documents)
         if "stages" in report.data:
-            report.findings += stage_checks(documents)
+            report.findings += stage_checks(documents, root)
     return report

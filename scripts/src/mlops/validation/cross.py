@@ -12,6 +12,7 @@ from mlops.findings import Finding, dotted
 from mlops.positioned import Document
 from mlops.runtime_spec import SpecError, load_runtime_spec
 from mlops.script_options import declared_options
+from mlops.validation.timeouts import rollout_fits
 
 CREATE_COMPUTE_MAX = 24
 # Azure's GPU VM families (NC, ND, NG, NV and their versions) all start Standard_N.
@@ -35,6 +36,7 @@ def cross_checks(root: Path, experiment_name: str, documents: dict[str, Document
         else:
             findings += _python_version(root, spec_path, spec.python) + list(spec.warnings)
     findings += _script_sections(root, experiment.data["train"]["script"])
+    findings += rollout_fits(root, experiment_name, experiment)
     findings += _image_fits_vm(experiment_name, experiment, compute)
     findings += _script_options(root, experiment_name, experiment)
     findings += _data_references(experiment_name, experiment)

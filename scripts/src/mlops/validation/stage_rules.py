@@ -8,13 +8,32 @@ cannot use one name when they are in the same region.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from mlops.findings import Finding
 from mlops.layout import STAGES_CONFIG
 from mlops.positioned import Document
 
+DEPLOY_WORKFLOW = ".github/workflows/deploy.yml"
 
-def stage_checks(documents: dict[str, Document]) -> list[Finding]:
-    """Findings about ``documents["stages"]`` against staging's workspace and endpoint."""
+
+def stage_checks(documents: dict[str, Document], root: Path | None = None) -> list[Finding]:
+    """Findings about ``documents["stages"]`` against staging's workspace and endpoint, and the deploy workflow."""
+    findings = _workflow_promotes(root) if root is not None else []
+    return findings + _endpoint_names(documents)
+
+
+def _workflow_promotes(root: Path) -> list[Finding]:
+    """A repo given azure-stages.json by hand keeps its single-stage deploy.yml, which never promotes."""
+    workflow = root / DEPLOY_WORKFLOW
+    if not workflow.is_file() or "mlops promote" in workflow.read_text(encoding="utf-8", errors="replace"):
+        return []
+    return [Finding(STAGES_CONFIG, 1, 1, "", f"{DEPLOY_WORKFLOW} runs no `mlops promote`, so production would never "
+                    "be deployed: use the two-stage workflows (generate with stages=staging-production and copy "
+                    "deploy.yml and rollback.yml), or remove this file for one stage", severity="warning")]
+
+
+def _endpoint_names(documents: dict[str, Document]) -> list[Finding]:
     stages, azure, experiment = documents["stages"], documents["azure"].data, documents["experiment"].data
     production = stages.data["production"]
     staging_endpoint = experiment["service_name"]

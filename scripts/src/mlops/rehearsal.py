@@ -1,0 +1,186 @@
+"""Rehearse the merge on this machine: ``mlops train`` then ``mlops deploy`` against a local Azure ML stand-in.
+
+The two commands run exactly as the deploy workflow runs them on ``main`` (the same toolkit, as
+subprocesses, with a run id per commit), but every Azure request goes to the stand-in on
+127.0.0.1 (``mlops.standin``), which runs the job in the smoke run's environment and the deployment
+under azmlinfsrv. A named fault makes Azure fail the way it does; the rehearsal reports the step
+that failed, its one-line error, and whether the endpoint's traffic stayed as it was. Reusing the
+state folder rehearses a re-run: it must follow the finished job and register nothing new.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlops.azureml.release_plan import REHEARSAL
+
+STEPS = ("train", "deploy")
+DEFAULT_STATE = Path("build") / "rehearsal"
+RUN_ID = "rehearsal"
+# What a workflow's environment holds that would change how the commands log in or where they write.
+CLEARED_PREFIXES = ("GITHUB_", "ACTIONS_", "AZURE_", "AZUREML_", "MLOPS_", "RUNNER_", "MSI_", "IDENTITY_")
+NO_COMMIT = "0" * 40
+KILLED = "killed-mid-rollout"
+KEPT = {"MLOPS_CACHE_DIR"}  # where the smoke run's environments are cached: the rehearsal reuses them
+
+
+@dataclass
+class StepResult:
+    """One command of the rehearsal: its exit code and the error line it printed, if any."""
+
+    step: str
+    exit_code: int
+    error: str = ""
+
+
+@dataclass
+class Rehearsal:
+    """What the rehearsal did: each command, the REST calls the SDK made, traffic before and after."""
+
+    state: Path
+    faults: list[str]
+    steps: list[StepResult] = field(default_factory=list)
+    requests: list[Any] = field(default_factory=list)
+    traffic_before: dict[str, int] = field(default_factory=dict)
+    traffic_after: dict[str, int] = field(default_factory=dict)
+    models: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> StepResult | None:
+        """The first command that failed, if one did."""
+        return next((step for step in self.steps if step.exit_code), None)
+
+    @property
+    def traffic_intact(self) -> bool:
+        """A failed rehearsal left the endpoint's live traffic exactly as it found it."""
+        return live(self.traffic_after) == live(self.traffic_before)
+
+
+def live(traffic: dict[str, int]) -> dict[str, int]:
+    """Traffic without the deployments that take none."""
+    return {name: share for name, share in traffic.items() if share}
+
+
+def workflow_environment(environ: dict[str, str], standin: dict[str, str], commit: str) -> dict[str, str]:
+    """The environment ``mlops train`` and ``mlops deploy`` get: this one without logins or workflow
+    variables of its own (a PR runner's ``GITHUB_ACTIONS`` would ask for OIDC, a laptop's
+    ``AZURE_*`` would name a real tenant), plus the stand-in's client variables, the commit and a run
+    id, as the deploy workflow has them. The run id is the commit's: rehearsing a commit again is a
+    re-run of its workflow run, a new commit is a new run. ``MLOPS_REHEARSAL=1`` has the job train with
+    the smoke overrides: a spaCy pipeline's full training takes minutes, and the model is not what is
+    rehearsed."""
+    kept = {k: v for k, v in environ.items() if (not k.upper().startswith(CLEARED_PREFIXES) or k in KEPT)
+            and k.lower() not in ("https_proxy", "http_proxy", "all_proxy", "no_proxy")}
+    return {**kept, **standin, "GITHUB_SHA": commit, "GITHUB_RUN_ID": f"{RUN_ID}-{commit[:8]}", REHEARSAL: "1"}
+
+
+def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) -> Rehearsal:
+    """Start the stand-in on ``state`` (fresh or reused), run train then deploy against it, report."""
+    from mlops.azureml.provenance import read_provenance
+    from mlops.project import load_project
+    from mlops.standin import StandIn, parse_fault
+
+    for fault in faults:
+        parse_fault(fault)  # a misspelt fault fails before anything starts
+    project = load_project(project_dir)
+    started = time.monotonic()
+    result = Rehearsal(state, list(faults))
+    state.mkdir(parents=True, exist_ok=True)
+    with StandIn(state) as standin:
+        with standin.environment():
+            result.traffic_before = read_traffic(standin, project)
+        seen = len(standin.requests())
+        for fault in faults:
+            standin.inject(fault)
+        commit = read_provenance(project.root, {}).commit or NO_COMMIT  # as the plan names an unversioned repo
+        env = workflow_environment(dict(os.environ), standin.client_environment(), commit)
+        for step in STEPS:
+            log(f"\n== rehearsal: mlops {step} (against the stand-in at {standin.proxy_url}) ==")
+            outcome = run_workflow_step(project.root, step, env)
+            result.steps.append(outcome)
+            if outcome.exit_code:
+                break
+        standin.clear()
+        if result.failed and any(fault.startswith(KILLED) for fault in faults):
+            log("\n== rehearsal: the process was killed; mlops deploy again, as the re-run after a crash ==")
+            result.steps.append(run_workflow_step(project.root, "deploy", env))
+        result.requests = standin.requests()[seen:]
+        with standin.environment():
+            result.traffic_after = read_traffic(standin, project)
+            result.models = registered_models(standin, project)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def run_workflow_step(root: Path, step: str, env: dict[str, str]) -> StepResult:
+    """``mlops <step>`` in ``root`` with ``env``; its output passes through, its error line is kept."""
+    process = subprocess.run([sys.executable, "-m", "mlops", "-C", str(root), step], env=env, cwd=root,
+                             stderr=subprocess.PIPE, text=True, check=False)
+    sys.stderr.write(process.stderr)
+    errors = [line for line in process.stderr.splitlines() if line.startswith(("error:", "internal error:"))]
+    return StepResult(step, process.returncode, errors[-1] if errors else process.stderr.strip()[-300:])
+
+
+def _workspace_client(standin: Any, project: Any) -> Any:
+    return standin.ml_client(project.azure.resource_group, project.azure.workspace_name)
+
+
+def read_traffic(standin: Any, project: Any) -> dict[str, int]:
+    """The endpoint's traffic as the SDK reads it; empty when there is no endpoint yet."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        endpoint = _workspace_client(standin, project).online_endpoints.get(project.experiment.service_name)
+    except ResourceNotFoundError:
+        return {}
+    return {name: int(share) for name, share in (endpoint.traffic or {}).items()}
+
+
+def registered_models(standin: Any, project: Any) -> list[str]:
+    """``name:version`` of every registered version of the experiment's model."""
+    name = project.experiment.model_name
+    try:
+        return sorted(f"{m.name}:{m.version}" for m in _workspace_client(standin, project).models.list(name=name))
+    except Exception:  # noqa: BLE001 - no model container yet: nothing registered
+        return []
+
+
+WORKSPACE_PATH = re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
+                            r"Microsoft\.MachineLearningServices/workspaces/[^/]+")
+
+
+def operations(requests: list[Any]) -> list[tuple[str, str, str, int]]:
+    """Each distinct (method, path, api-version) in first-seen order, with how often it was sent; the
+    workspace's resource id in a path is shortened to ``{workspace}``."""
+    keys = [(r.method, WORKSPACE_PATH.sub("{workspace}", r.path), r.api_version) for r in requests]
+    counts = Counter(keys)
+    return [(method, path, version, counts[(method, path, version)]) for method, path, version in dict.fromkeys(keys)]
+
+
+def verdict(result: Rehearsal) -> tuple[int, str]:
+    """The exit code and the one line that sums the rehearsal up."""
+    failed = result.failed
+    traffic = ", ".join(f"{k} {v}%" for k, v in live(result.traffic_after).items()) or "none"
+    faults = ", ".join(result.faults)
+    if failed is None:
+        recovered = f" (recovered from {faults})" if faults else ""
+        return 0, f"rehearsal passed{recovered}: traffic {traffic}; models {', '.join(result.models) or 'none'}"
+    kept = ("checked: traffic as before" if result.traffic_intact else
+            "TRAFFIC CHANGED from " + (", ".join(f"{k} {v}%" for k, v in live(result.traffic_before).items())
+                                       or "none"))
+    cause = f"with fault {faults}: " if faults else ""
+    if result.steps[-1] is not failed and not result.steps[-1].exit_code:
+        kept = f"the re-run converged: traffic {traffic}"
+        return 1, f"rehearsal {cause}`mlops {failed.step}` failed: {failed.error.removeprefix('error: ')}; {kept}"
+    return 1, f"rehearsal {cause}`mlops {failed.step}` failed: {failed.error.removeprefix('error: ')}; {kept} " \
+              f"({traffic})"
+

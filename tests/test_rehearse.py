@@ -1,0 +1,111 @@
+"""`mlops rehearse`: the merge's train and deploy against the stand-in, a re-run that converges, and faults."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import bake, mlops, run
+from mlops.rehearsal import Rehearsal, StepResult, operations, verdict, workflow_environment
+from mlops.standin.requestlog import LoggedRequest
+
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+
+
+def commit_all(repo, message: str) -> str:
+    run([*GIT, "add", "-A"], repo)
+    run([*GIT, "commit", "-qm", message], repo)
+    return run(["git", "rev-parse", "HEAD"], repo).stdout.strip()
+
+
+def test_the_commands_get_the_stand_in_and_the_workflow_s_variables_and_no_login_of_their_own():
+    env = workflow_environment(
+        {"PATH": "/bin", "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": "/s", "ACTIONS_ID_TOKEN_REQUEST_URL": "u",
+         "AZURE_CLIENT_SECRET": "real", "AZURE_AUTHORITY_HOST": "https://login.chinacloudapi.cn",
+         "https_proxy": "http://corp:3128", "MLOPS_CACHE_DIR": "/cache", "MLOPS_WORKSPACE_NAME": "prod"},
+        {"HTTPS_PROXY": "http://127.0.0.1:1", "AZURE_CLIENT_SECRET": "standin"}, "ab" * 20)
+    assert env == {"PATH": "/bin", "MLOPS_CACHE_DIR": "/cache", "HTTPS_PROXY": "http://127.0.0.1:1",
+                   "AZURE_CLIENT_SECRET": "standin", "GITHUB_SHA": "ab" * 20, "GITHUB_RUN_ID": "rehearsal-abababab",
+                   "MLOPS_REHEARSAL": "1"}
+
+
+def test_the_request_log_is_one_line_per_rest_operation_with_the_workspace_shortened():
+    workspace = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws"
+    requests = [LoggedRequest("GET", "management.azure.com", f"{workspace}/jobs/j", "2024-01-01-preview", 200),
+                LoggedRequest("PUT", "management.azure.com", f"{workspace}/jobs/j", "2025-01-01-preview", 201),
+                LoggedRequest("GET", "management.azure.com", f"{workspace}/jobs/j", "2024-01-01-preview", 200)]
+    assert operations(requests) == [("GET", "{workspace}/jobs/j", "2024-01-01-preview", 2),
+                                    ("PUT", "{workspace}/jobs/j", "2025-01-01-preview", 1)]
+
+
+def test_a_failed_rehearsal_says_which_command_failed_and_whether_traffic_moved(tmp_path):
+    result = Rehearsal(tmp_path, ["deployment-500"], [StepResult("train", 0), StepResult(
+        "deploy", 1, "error: deployment cb answered 500: ...")], traffic_before={"ca": 100},
+        traffic_after={"ca": 100, "cb": 0})
+    assert verdict(result) == (1, "rehearsal with fault deployment-500: `mlops deploy` failed: deployment cb "
+                                  "answered 500: ...; checked: traffic as before (ca 100%)")
+    result.traffic_after = {"cb": 100}
+    assert "TRAFFIC CHANGED from ca 100%" in verdict(result)[1]
+
+
+@pytest.fixture(scope="module")
+def rehearsed(tmp_path_factory):
+    """A committed repo rehearsed once: the state folder holds a live release of its commit."""
+    repo = bake(tmp_path_factory.mktemp("rehearse"))
+    run(["git", "init", "-q"], repo)
+    commit = commit_all(repo, "first")
+    first = mlops("rehearse", cwd=repo)
+    return repo, commit, first
+
+
+def test_a_rehearsal_trains_and_deploys_through_the_sdk_s_real_rest_paths(rehearsed):
+    repo, commit, first = rehearsed
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    out = first.stdout
+    for operation in ("PUT    {workspace}/computes/cpu-cluster  api-version=",
+                      "PUT    {workspace}/jobs/iris-classifier-rehearsal-" + commit[:8],
+                      "PUT    {workspace}/models/iris-classifier-model/versions/1  api-version=",
+                      "PUT    {workspace}/onlineEndpoints/iris-classifier-svc/deployments/c" + commit[:8],
+                      "POST   {workspace}/onlineEndpoints/iris-classifier-svc/listKeys  api-version=",
+                      "POST   /score"):
+        assert operation in out, operation
+    assert f"traffic after:  c{commit[:8]} 100%" in out
+    assert out.rstrip().endswith(f"rehearsal passed: traffic c{commit[:8]} 100%; models iris-classifier-model:1")
+
+
+def test_a_second_rehearsal_against_the_same_state_converges(rehearsed):
+    repo, commit, _ = rehearsed
+    again = mlops("rehearse", "--state", "build/rehearsal", cwd=repo)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "nothing to train" in again.stdout
+    assert f"deployment c{commit[:8]} serves iris-classifier-model:1" in again.stdout
+    calls = again.stdout.split("the REST calls the SDK made", 1)[1]
+    assert "PUT    {workspace}/jobs/" not in calls and "PUT    {workspace}/models/" not in calls
+    assert again.stdout.rstrip().endswith(f"traffic c{commit[:8]} 100%; models iris-classifier-model:1")
+
+
+@pytest.mark.parametrize("fault", ["deployment-500"])  # the others: benchmarks/rehearse.py --faults
+def test_a_rehearsed_fault_fails_in_one_line_and_leaves_the_live_release_serving(rehearsed, fault):
+    repo, commit, _ = rehearsed
+    (repo / "NOTES.md").write_text(f"a change for {fault}\n")
+    commit_all(repo, fault)
+    failed = mlops("rehearse", "--state", "build/rehearsal", "--inject", fault, cwd=repo)
+    assert failed.returncode == 1
+    last = failed.stdout.rstrip().splitlines()[-1]
+    step = "train" if fault == "job-fails" else "deploy"
+    assert last.startswith(f"rehearsal with fault {fault}: `mlops {step}` failed: ")
+    assert last.endswith(f"checked: traffic as before (c{commit[:8]} 100%)")
+
+
+def test_throttling_is_rehearsed_as_recovered(rehearsed):
+    repo, _, _ = rehearsed
+    throttled = mlops("rehearse", "--state", "build/rehearsal", "--inject", "throttle:times=3,status=429", cwd=repo)
+    assert throttled.returncode == 0, throttled.stdout[-3000:] + throttled.stderr[-3000:]
+    assert "rehearsal passed (recovered from throttle:times=3,status=429)" in throttled.stdout
+
+
+def test_an_unknown_fault_is_one_line_naming_the_known_ones(rehearsed):
+    repo, _, _ = rehearsed
+    result = mlops("rehearse", "--inject", "meteor", cwd=repo)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: --inject meteor: unknown fault 'meteor': choose one of ")

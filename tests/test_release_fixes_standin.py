@@ -1,0 +1,120 @@
+"""The release fixes, driven through the unmodified azure-ai-ml client and the stand-in (127.0.0.1 only).
+
+Each test fails on the toolkit before its fix: the fake of tests/fake_workspace.py could not show
+what the SDK really returns (a JobStatus enum member, a 403 body, a retried PUT).
+"""
+
+from __future__ import annotations
+
+import pytest
+from azure_fixtures import FAST
+from standin_helpers import project_files, training_entities
+
+from mlops.azureml.compute import ensure_compute
+from mlops.azureml.faults import explain_refusal, is_name_taken
+from mlops.azureml.job_watch import Deadlines, JobStuck, status_of, wait_for_job
+from mlops.azureml.retry import call
+from mlops.azureml.training import submit_job
+
+pytest_plugins = ["mlops.standin.fixtures"]
+
+
+@pytest.fixture
+def ml_client(standin_client):
+    """The stand-in's MLClient (the fixture is named standin_client in mlops.standin.fixtures)."""
+    return standin_client
+QUICK = Deadlines(poll_seconds=0.5, first_poll_seconds=0.2)
+
+
+def prepared_job(client, tmp_path, name: str = "train-1"):
+    """The cluster, environment and data in place; the command job, not yet submitted."""
+    compute, environment, data, job = training_entities(project_files(tmp_path / "project"), name)
+    client.compute.begin_create_or_update(compute).result()
+    client.environments.create_or_update(environment)
+    client.data.create_or_update(data)
+    return job
+
+
+def test_a_job_is_followed_to_completed_by_polling_its_status(ml_client, tmp_path):
+    job = submit_job(ml_client, prepared_job(ml_client, tmp_path), FAST, log=lambda line: None)
+    lines = []
+    finished = wait_for_job(ml_client, job.name, "cpu-cluster", QUICK, FAST, log=lines.append)
+    assert status_of(finished) == "Completed"  # the SDK's status is an enum member: str() says JobStatus.COMPLETED
+    assert lines[-1] == "  train-1: Completed"
+
+
+def test_a_queued_job_that_cannot_start_says_why_and_is_left_in_azure(ml_client, standin, tmp_path):
+    standin.inject("job-queued:seconds=60")
+    job = submit_job(ml_client, prepared_job(ml_client, tmp_path), FAST, log=lambda line: None)
+    deadlines = Deadlines(start_minutes=0.05, poll_seconds=0.5, first_poll_seconds=0.2)
+    with pytest.raises(JobStuck, match=r"training job train-1 is still Queued after 0.05 minutes: cluster "
+                                       r"'cpu-cluster' \(Standard_DS3_v2, at most 2 nodes\) has not started a node"):
+        wait_for_job(ml_client, job.name, "cpu-cluster", deadlines, FAST, log=lambda line: None)
+    assert status_of(ml_client.jobs.get("train-1")) == "Queued"
+
+
+def test_a_lost_answer_to_the_job_submission_is_followed_not_submitted_again(ml_client, standin, tmp_path):
+    job = prepared_job(ml_client, tmp_path)
+    standin.inject("lost-response")
+    lines = []
+    submitted = submit_job(ml_client, job, FAST, log=lines.append)
+    assert submitted.name == "train-1"
+    assert any("the answer was lost" in line and "but Azure did it" in line for line in lines)
+    puts = [r for r in standin.requests() if r.method == "PUT" and r.path.endswith("/jobs/train-1")]
+    assert len(puts) == 4  # azure-core's own resends only: the toolkit sent nothing more
+
+
+def test_a_refused_cluster_update_leaves_the_cluster_and_warns_naming_the_role(ml_client, standin):
+    from azure.ai.ml.entities import AmlCompute
+
+    ml_client.compute.begin_create_or_update(AmlCompute(name="cpu-cluster", size="Standard_DS3_v2",
+                                                        max_instances=1)).result()
+    standin.inject("compute-update-forbidden")
+    lines = []
+    desired = AmlCompute(name="cpu-cluster", size="Standard_DS3_v2", min_instances=0, max_instances=4,
+                         idle_time_before_scale_down=120)
+    change = ensure_compute(ml_client, desired, "westeurope", FAST, log=lines.append)
+    assert change.action == "keep" and ml_client.compute.get("cpu-cluster").max_instances == 1
+    assert any("refused the update (403)" in line and "AzureML Compute Operator" in line for line in lines)
+    assert standin.subscription_id not in "\n".join(lines)
+
+
+def test_a_409_for_an_operation_in_flight_is_retried_and_not_read_as_a_taken_name(ml_client, standin):
+    from azure.ai.ml.entities import ManagedOnlineEndpoint
+    from azure.core.exceptions import HttpResponseError
+
+    endpoint = ManagedOnlineEndpoint(name="svc-inflight", auth_mode="key")
+    standin.inject("conflict-in-flight")
+    with pytest.raises(HttpResponseError) as conflict:
+        ml_client.online_endpoints.begin_create_or_update(endpoint).result()
+    assert conflict.value.status_code == 409 and not is_name_taken(conflict.value)
+    standin.inject("conflict-in-flight")
+    call(FAST, "online_endpoints.begin_create_or_update",
+         lambda: ml_client.online_endpoints.begin_create_or_update(endpoint).result(), log=lambda line: None)
+    assert ml_client.online_endpoints.get("svc-inflight").provisioning_state == "Succeeded"
+
+
+def test_a_403_from_azure_is_one_line_naming_the_role(ml_client, standin):
+    from azure.ai.ml.entities import AmlCompute
+    from azure.core.exceptions import HttpResponseError
+
+    cluster = AmlCompute(name="cpu-cluster", size="Standard_DS3_v2", max_instances=1)
+    ml_client.compute.begin_create_or_update(cluster).result()
+    standin.inject("compute-update-forbidden")
+    cluster.max_instances = 2
+    with pytest.raises(HttpResponseError) as refused:
+        ml_client.compute.begin_create_or_update(cluster).result()
+    message = str(explain_refusal(refused.value))
+    assert message.startswith("Azure refused it (403): (AuthorizationFailed) ") and "\n" not in message
+    assert "AzureML Data Scientist" in message and standin.subscription_id not in message
+
+
+def test_a_cluster_grows_to_the_config_with_a_put_the_sdk_accepts(ml_client, standin):
+    from azure.ai.ml.entities import AmlCompute
+
+    ml_client.compute.begin_create_or_update(AmlCompute(name="cpu-cluster", size="Standard_DS3_v2",
+                                                        max_instances=1)).result()
+    desired = AmlCompute(name="cpu-cluster", size="Standard_DS3_v2", min_instances=0, max_instances=3,
+                         idle_time_before_scale_down=600)
+    change = ensure_compute(ml_client, desired, "westeurope", FAST, log=lambda line: None)
+    assert change.action == "update" and ml_client.compute.get("cpu-cluster").max_instances == 3
