@@ -201,3 +201,15 @@ def test_the_command_prints_the_client_variables_without_the_secret_and_stops_on
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
+
+
+def test_the_command_refuses_a_broken_state_file_in_one_line(tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "state.json").write_text("{not json")
+    result = subprocess.run([sys.executable, "-m", "mlops.standin", "--state", str(tmp_path / "s")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 's' / 'state.json'}:1: not a stand-in state file (invalid JSON): remove the state "
+        "folder to start a fresh workspace"]
+    assert "Traceback" not in result.stdout + result.stderr

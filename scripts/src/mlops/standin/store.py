@@ -14,6 +14,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from mlops.errors import MlopsError
+
 SECTIONS = ("resources", "operations", "blobs", "counters")
 
 
@@ -27,7 +29,11 @@ class Store:
         directory.mkdir(parents=True, exist_ok=True)
         self.data: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
         if self.file.exists():
-            self.data.update(json.loads(self.file.read_text(encoding="utf-8")))
+            try:
+                self.data.update(json.loads(self.file.read_text(encoding="utf-8")))
+            except ValueError as error:
+                raise MlopsError(f"{self.file}:{getattr(error, 'lineno', 1)}: not a stand-in state file (invalid "
+                                 "JSON): remove the state folder to start a fresh workspace") from None
 
     def get(self, section: str, key: str) -> Any:
         """A deep copy of one entry, or None."""
