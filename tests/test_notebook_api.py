@@ -138,3 +138,8 @@ def test_setup_run_ensures_what_train_needs_and_submits_nothing(iris, standin):
     assert environments == [plan.documents["environment.yml"]["name"]]
     written = [request for request in standin.requests() if request.method in ("PUT", "POST", "PATCH")]
     assert written and not [request for request in written if "/jobs/" in request.path or "/models/" in request.path]
+
+
+def test_serve_names_the_adapters_it_knows(iris):
+    with pytest.raises(MlopsError, match=r"^serve\(adapter='gunicorn'\): choose 'app' or 'score'$"):
+        AzureMLRun(iris).serve("gunicorn")
