@@ -86,6 +86,9 @@ class Poller:
     def done(self) -> bool:
         return self._done
 
+    def status(self) -> str:
+        return "Failed" if self._error is not None else "Succeeded" if self._done else "InProgress"
+
     def wait(self, timeout: float | None = None) -> None:
         self.result(timeout)
 

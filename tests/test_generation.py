@@ -23,6 +23,7 @@ COMMON_FILES = {
     ".vscode/settings.json", "Makefile", "README.md", "ruff.toml", "pyproject.toml",
     "azure-compute-config.json", "azure-config.json", "environment/environment.yml",
     "tests/test_experiment.py", "tests/test_config_properties.py", "train.py", "evaluate.py",
+    "notebooks/walkthrough.ipynb",
     "serving/app.py", "serving/score.py", "serving/contract.py", "serving/batching.py", "serving/sample-request.json",
 }
 FRAMEWORK_FILES = {

@@ -15,6 +15,8 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +84,10 @@ def missing_modules(python: Path, modules: list[str], code_dir: Path) -> list[st
 def isolated_environment() -> dict[str, str]:
     """The current environment without anything that would leak the toolkit's packages into the runtime."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+    # A Jupyter kernel sets MPLBACKEND=module://matplotlib_inline...: a module of the toolkit's
+    # environment that the runtime lacks, so matplotlib in the child would fail to import.
+    if env.get("MPLBACKEND", "").startswith("module://"):
+        del env["MPLBACKEND"]
     env["PYTHONNOUSERSITE"] = "1"
     return env
 
@@ -139,12 +145,10 @@ def _run_training(project: Project, python: Path, script: Path, spec_file: str, 
     command = [str(python), script.name, *project.smoke_arguments]
     log(f"Smoke training: {script_name} {' '.join(command[2:])}")
     started = time.monotonic()
-    try:
-        result = subprocess.run(command, cwd=script.parent, env=smoke_environment(project), timeout=timeout,
-                                stderr=subprocess.PIPE, text=True)
-    except subprocess.TimeoutExpired:
+    result = run_streamed(command, script.parent, smoke_environment(project), timeout, log)
+    if result is None:
         raise MlopsError(f"{script_name} ran longer than smoke.timeout_seconds ({timeout} s): "
-                         "make the smoke overrides smaller") from None
+                         "make the smoke overrides smaller")
     if result.stderr:
         framework = get_framework(project.experiment.framework)
         sys.stderr.write(map_traceback(result.stderr, script, script_name,
@@ -155,6 +159,27 @@ def _run_training(project: Project, python: Path, script: Path, spec_file: str, 
             raise missing_package_error(missing.group(1), script_name, None, spec_file)
         raise MlopsError(f"{script_name} failed with exit code {result.returncode} (its output is above)")
     return time.monotonic() - started
+
+
+def run_streamed(command: list[str], cwd: Path, env: dict[str, str], timeout: float,
+            log) -> subprocess.CompletedProcess | None:
+    """Run ``command``, each line it prints passed to ``log`` as it comes (a notebook cell shows it too);
+    return its exit code and stderr, or None when it ran past ``timeout`` seconds and was killed."""
+    timed_out = threading.Event()
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr, subprocess.Popen(
+            command, cwd=cwd, env={**env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE, stderr=stderr,
+            text=True, encoding="utf-8", errors="replace") as process:
+        timer = threading.Timer(timeout, lambda: (timed_out.set(), process.kill()))
+        timer.start()
+        try:
+            for line in process.stdout:
+                log(line.rstrip("\n"))
+            returncode = process.wait()
+        finally:
+            timer.cancel()
+        stderr.seek(0)
+        result = subprocess.CompletedProcess(command, returncode, stderr=stderr.read())
+    return None if timed_out.is_set() else result
 
 
 def clear_outputs(outputs: Path) -> Path:

@@ -25,6 +25,7 @@ from typing import Any
 
 from mlops.azureml.assets import ensure_environment_asset
 from mlops.azureml.deployment_request import score_deployment
+from mlops.azureml.deployment_state import StateLine, follow_operation
 from mlops.azureml.faults import QuotaError, is_name_taken, is_quota_error, message_of, quota_error
 from mlops.azureml.model_reference import model_label
 from mlops.azureml.names import MAX_DEPLOYMENTS, suggest_endpoint_name
@@ -239,8 +240,7 @@ def _create_deployment(client: Any, release: Release, policy: RetryPolicy, log) 
     def create():
         # the SDK rewrites the entity's model, code and environment into resource ids: it gets a copy
         poller = client.online_deployments.begin_create_or_update(copy.deepcopy(release.deployment))
-        poller.result(timeout=release.timeout_seconds)  # returns at the timeout even if still running
-        return poller.done()
+        return follow_operation(poller, new, release.timeout_seconds, log)  # False: still running at the timeout
 
     try:
         done = call(policy, f"online_deployments.begin_create_or_update {new}", create, log=log)
@@ -270,9 +270,11 @@ def _wait_until_settled(client: Any, release: Release, policy: RetryPolicy, log,
                         sleep: Callable[[float], None], poll_seconds: float = 15) -> None:
     """Follow a deployment an earlier attempt left being created, up to the timeout, then check it."""
     deadline = time.monotonic() + release.timeout_seconds
+    line = StateLine(release.new, log)
     while time.monotonic() < deadline:
         current = call(policy, f"online_deployments.get {release.new}", client.online_deployments.get,
                        release.new, release.endpoint_name, log=log)
+        line.update(current.provisioning_state)
         if _state(current) not in IN_PROGRESS:
             _check_ready(client, release, policy, log)
             return

@@ -73,14 +73,7 @@ def run_training_job(client: Any, plan: ReleasePlan, policy: RetryPolicy = DEFAU
     if not plan.provenance.uncommitted and (trained := trained_model(client, model.name, plan.provenance.commit,
                                                                      policy, log)):
         return reuse_trained(client, trained, policy, log)
-    region = plan.project.azure.location or "the workspace's region"
-    log("1/5 training cluster")
-    ensure_compute(client, entities["compute.yml"], region, policy, log)
-    log("2/5 environment")
-    ensure_environment_asset(client, entities["environment.yml"], policy, log)
-    log("3/5 data")
-    for file_name in plan.data_files:
-        ensure_data(client, entities[file_name], policy, log)
+    prepare_training(client, plan, entities, policy, log)
     log("4/5 training job")
     job = submit_job(client, entities["job.yml"], policy, log)
     studio_url = getattr(job, "studio_url", "") or ""
@@ -99,6 +92,20 @@ def run_training_job(client: Any, plan: ReleasePlan, policy: RetryPolicy = DEFAU
     marks = registration_marks(gate, gate_section(plan.project) is not None)
     registered = register_model(client, model, job.name, metrics, policy, log, marks)
     return TrainResult(job.name, studio_url, metrics, registered.name, str(registered.version), gate)
+
+
+def prepare_training(client: Any, plan: ReleasePlan, entities: dict[str, Any], policy: RetryPolicy = DEFAULT_POLICY,
+                     log=print) -> None:
+    """Steps 1-3 of a training run: the training cluster, the environment and the data assets, created
+    or kept as they are. ``entities`` is the plan's documents loaded (``load_entities``)."""
+    region = plan.project.azure.location or "the workspace's region"
+    log("1/5 training cluster")
+    ensure_compute(client, entities["compute.yml"], region, policy, log)
+    log("2/5 environment")
+    ensure_environment_asset(client, entities["environment.yml"], policy, log)
+    log("3/5 data")
+    for file_name in plan.data_files:
+        ensure_data(client, entities[file_name], policy, log)
 
 
 def trained_model(client: Any, name: str, commit: str, policy: RetryPolicy, log=print) -> Any | None:

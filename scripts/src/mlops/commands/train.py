@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from mlops.azureml.release_plan import ReleasePlan
     from mlops.azureml.training import TrainResult
 
 HELP = ("train in Azure ML: ensure compute, environment and data, run the job (training, then the quality gate's "
@@ -35,6 +36,19 @@ def train(project_dir: Path, *, log: Callable[[str], None] = print) -> TrainResu
     log(f"Training {plan.names.job} (plan in {plan.directory})")
     with _azure.azure_errors():
         return run_training_job(client, plan, log=log)
+
+
+def setup_training(project_dir: Path, *, log: Callable[[str], None] = print) -> ReleasePlan:
+    """What ``train`` ensures before it submits the job (the cluster, the environment, the data), nothing submitted."""
+    from mlops.azureml.release_plan import load_entities
+    from mlops.azureml.training import prepare_training
+    from mlops.commands import _azure
+
+    plan = _azure.load_plan(project_dir)
+    log(f"Setting up {plan.names.job} (plan in {plan.directory})")
+    with _azure.azure_errors():
+        prepare_training(_azure.connect(plan.project), plan, load_entities(plan), log=log)
+    return plan
 
 
 def cancel_training(project_dir: Path) -> str:
