@@ -1,8 +1,9 @@
 """The quality gate through the Azure ML stand-in: the unmodified SDK, a job that really runs train.py and the
 gate's step (both models scored by evaluate.py on the pinned data), and a deploy that refuses a worse model.
 
-One story, as a repo lives it: a first release (floors only) goes out; the next commit trains on labels
-that were shuffled, so its model is worse on the evaluation data; the gate refuses it and `mlops deploy`
+One story, as a repo lives it: a first release (floors only) goes out; the next commit's job runs with the
+stand-in's fault worse-model (its training labels scrambled), so its model is worse on the evaluation data;
+the gate refuses it and `mlops deploy`
 stops before creating anything; a deliberate override with a reason releases it and puts the reason on
 the model. The per-rule cases (ties, guards, margins, split traffic) run on the fake in test_gate_release.py.
 """
@@ -10,7 +11,6 @@ the model. The per-rule cases (ties, guards, margins, split traffic) run on the 
 from __future__ import annotations
 
 import json
-import random
 
 import pytest
 
@@ -24,15 +24,6 @@ pytest_plugins = ["mlops.standin.fixtures"]
 FIRST = "3f9c2a1b7d4e5f60718293a4b5c6d7e8f9a0b1c2"
 SECOND = "a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e"
 ENDPOINT, MODEL = "iris-classifier-svc", "iris-classifier-model"
-
-
-def shuffle_labels(csv) -> None:
-    """Train on nonsense: the species column shuffled with a fixed seed (the evaluation data stays as it is)."""
-    header, *rows = csv.read_text().splitlines()
-    labels = [row.rsplit(",", 1)[1] for row in rows]
-    random.Random(3).shuffle(labels)
-    shuffled = [row.rsplit(",", 1)[0] + "," + label for row, label in zip(rows, labels, strict=True)]
-    csv.write_text("\n".join([header, *shuffled]) + "\n")
 
 
 def test_a_worse_model_is_refused_end_to_end_and_an_override_records_why(standin, tmp_path, monkeypatch):
@@ -49,7 +40,7 @@ def test_a_worse_model_is_refused_end_to_end_and_an_override_records_why(standin
     assert first.gate["verdict"]["passed"] and first.gate["verdict"]["first_release"]
     assert deploy.deploy(repo, **quiet).traffic == {f"c{FIRST[:8]}": 100}
 
-    shuffle_labels(repo / "data" / "iris.csv")  # a new content hash: the next job reads a new data asset version
+    standin.inject("worse-model")  # the job trains on scrambled labels; the evaluation data stays as it is
     monkeypatch.setenv("GITHUB_SHA", SECOND)
     monkeypatch.setenv("GITHUB_RUN_ID", "2")
     second = train.train(repo, **quiet)

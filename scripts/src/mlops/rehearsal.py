@@ -7,12 +7,15 @@ under azmlinfsrv. A two-stage repo rehearses both stages: after staging's deploy
 (its ``version`` step output read back as the production job reads it) and ``mlops promote
 --version N`` into production's workspace, through the stand-in's registry. A named fault makes
 Azure fail the way it does; the rehearsal reports the step that failed, its one-line error, and
-whether the endpoints' traffic stayed as it was. Reusing the
+whether the endpoints' traffic stayed as it was. The fault ``worse-model`` rehearses a merge whose
+model is worse than the one serving (released first from this commit when nothing serves): the
+quality gate refuses it. Reusing the
 state folder rehearses a re-run: it must follow the finished job and register nothing new.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -33,7 +36,10 @@ RUN_ID = "rehearsal"
 CLEARED_PREFIXES = ("GITHUB_", "ACTIONS_", "AZURE_", "AZUREML_", "MLOPS_", "RUNNER_", "MSI_", "IDENTITY_")
 NO_COMMIT = "0" * 40
 KILLED = "killed-mid-rollout"
-KEPT = {"MLOPS_CACHE_DIR"}  # where the smoke run's environments are cached: the rehearsal reuses them
+KEPT = {"MLOPS_CACHE_DIR"}
+WORSE_MODEL = "worse-model"  # needs a champion to be worse than: the rehearsal releases one first if none serves
+STEP_SUMMARY = "step-summary.md"  # GITHUB_STEP_SUMMARY of the rehearsed commands
+GATE_HEADING = "### Quality gate"  # where the smoke run's environments are cached: the rehearsal reuses them
 
 
 @dataclass
@@ -110,17 +116,31 @@ def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) 
             result.traffic_before = read_traffic(standin, stages[0])
             if len(stages) > 1:
                 result.production_before = read_traffic(standin, stages[1])
-        seen = len(standin.requests())
-        for fault in faults:
-            standin.inject(fault)
         commit = read_provenance(project.root, {}).commit or NO_COMMIT  # as the plan names an unversioned repo
-        env = workflow_environment(dict(os.environ), standin.client_environment(), commit)
-        for step in STEPS:
-            log(f"\n== rehearsal: mlops {step} (against the stand-in at {standin.proxy_url}) ==")
-            outcome = run_workflow_step(project.root, [step], env)
-            result.steps.append(outcome)
-            if outcome.exit_code:
-                break
+        summary = state / STEP_SUMMARY
+        summary.unlink(missing_ok=True)
+
+        def environment(of_commit: str) -> dict[str, str]:
+            return {**workflow_environment(dict(os.environ), standin.client_environment(), of_commit),
+                    "GITHUB_STEP_SUMMARY": str(summary)}
+
+        env = environment(commit)
+        if WORSE_MODEL in (fault.partition(":")[0] for fault in faults):
+            if not live(result.traffic_before):
+                log("\n== rehearsal: no model serves yet: this commit's model is released first, as the champion "
+                    f"the {WORSE_MODEL} merge is compared with ==")
+                rehearse_release(project.root, env, result, standin.proxy_url, log)
+                with standin.environment():
+                    result.traffic_before = read_traffic(standin, stages[0])
+            merge = hashlib.sha1(f"{commit} {WORSE_MODEL}".encode()).hexdigest()
+            log(f"\n== rehearsal: the merge under test is commit {merge[:12]}, a stand-in for the next commit: "
+                f"{WORSE_MODEL} scrambles the labels its job trains on ==")
+            env = environment(merge)
+        seen = len(standin.requests())
+        if result.failed is None:
+            for fault in faults:
+                standin.inject(fault)
+            rehearse_release(project.root, env, result, standin.proxy_url, log)
         if len(stages) > 1 and not result.failed:
             result.steps += promote_to_production(project.root, env, state, log)
         standin.clear()
@@ -135,6 +155,26 @@ def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) 
             result.models = registered_models(standin, project)
     result.seconds = time.monotonic() - started
     return result
+
+
+def rehearse_release(root: Path, env: dict[str, str], result: Rehearsal, proxy_url: str, log=print) -> None:
+    """``mlops train`` then ``mlops deploy``, as the deploy workflow runs them; stops at the first that fails."""
+    for step in STEPS:
+        log(f"\n== rehearsal: mlops {step} (against the stand-in at {proxy_url}) ==")
+        outcome = run_workflow_step(root, [step], env)
+        result.steps.append(outcome)
+        if outcome.exit_code:
+            return
+
+
+def gate_table(summary: Path) -> str:
+    """The last quality gate section of the step summary the commands wrote, or '' when there is none."""
+    text = summary.read_text(encoding="utf-8") if summary.is_file() else ""
+    start = text.rfind(GATE_HEADING)
+    if start < 0:
+        return ""
+    end = text.find("\n### ", start + 1)
+    return text[start:end if end > 0 else None].strip()
 
 
 def promote_to_production(root: Path, env: dict[str, str], state: Path, log=print) -> list[StepResult]:

@@ -20,8 +20,8 @@ def add_arguments(parser) -> None:
                              "default: a fresh build/rehearsal/")
     parser.add_argument("--inject", metavar="FAULT", action="append", default=[],
                         help="make Azure fail this way (repeatable): NAME or NAME:key=value,... of one of the "
-                             "stand-in's faults (job-fails, deployment-500, throttle, ...; an unknown name lists "
-                             "them all)")
+                             "stand-in's faults (job-fails, deployment-500, worse-model, throttle, ...; an unknown "
+                             "name lists them all)")
 
 
 def rehearse_merge(project_dir: Path, *, state: Path | None = None, faults: Sequence[str] = (),
@@ -40,7 +40,7 @@ def rehearse_merge(project_dir: Path, *, state: Path | None = None, faults: Sequ
 
 def run(args) -> int:
     """Rehearse, print the request log and the traffic, exit 1 when a command failed."""
-    from mlops.rehearsal import operations, shares, verdict
+    from mlops.rehearsal import STEP_SUMMARY, gate_table, operations, shares, verdict
 
     result = rehearse_merge(args.project_dir, state=args.state, faults=args.inject)
     print(f"\n== rehearsal: the REST calls the SDK made ({len(result.requests)} requests; all in "
@@ -54,6 +54,9 @@ def run(args) -> int:
         print(f"production traffic before: {shares(result.production_before or {})}\n"
               f"production traffic after:  {shares(result.production_after)}")
     print(f"rehearsal took {result.seconds:.1f} s (state: {result.state})")
+    table = gate_table(result.state / STEP_SUMMARY)
+    if table:
+        print(f"\n== rehearsal: the quality gate, as the step summary shows it ==\n{table}")
     code, line = verdict(result)
     print(line)
     return code

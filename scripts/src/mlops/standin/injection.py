@@ -29,6 +29,9 @@ FAULTS = {
                           "another operation is in progress on it",
     "lost-response": "the next job submission is applied but its answer is lost (the connection drops), "
                      "`times` (default 4, one more than azure-core retries) submissions in a row",
+    "worse-model": "the next job trains on its training inputs with the labels scrambled (a CSV's last column, "
+                   "or `column`, shuffled with a fixed seed; a JSON-lines record's entities removed), so its model "
+                   "is worse than the one serving; the quality gate's evaluation data and champion are untouched",
     "job-queued": "the next job waits in Queued for `seconds` (default 5) before it starts, as when the "
                   "cluster has no free node",
     "compute-update-forbidden": "the next update of an existing compute answers 403 AuthorizationFailed, as for "

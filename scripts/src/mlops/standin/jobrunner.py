@@ -24,8 +24,10 @@ from typing import Any
 from mlops.smoke import isolated_environment
 from mlops.standin.context import ARTIFACT_CONTAINER, Context, now_iso, outside_environment
 from mlops.standin.environments import environment_python
+from mlops.standin.injection import Fault
 from mlops.standin.routing import HttpError
 from mlops.standin.uris import locate
+from mlops.standin.worse_model import GATE_INPUTS, scrambled_copy
 
 BINDING = re.compile(r"\$\{\{\s*(inputs|outputs)\.([A-Za-z0-9_]+)\s*\}\}")
 LOG_NAME = "user_logs/std_log.txt"
@@ -116,7 +118,7 @@ class JobRunner:
                                  f"environment {job['properties'].get('environmentId', '').split('/')[-3]}.")
             python = self._environment(job)
             work = self._stage(job, workspace_id, folder)
-            command = self._command(job, workspace_id, work)
+            command = self._command(job, workspace_id, work, self.ctx.faults.take("worse-model"))
             if self.ctx.faults.take("job-fails") is not None:
                 (work / "_injected_failure.py").write_text(FAILING_SCRIPT, encoding="utf-8")
                 command = "python _injected_failure.py"
@@ -157,8 +159,13 @@ class JobRunner:
             self.ctx.blobs.download_folder(where.account, where.container, where.prefix, work)
         return work
 
-    def _command(self, job: dict[str, Any], workspace_id: str, work: Path) -> str:
+    def _command(self, job: dict[str, Any], workspace_id: str, work: Path, worse: Fault | None = None) -> str:
+        """The job's command with its bindings replaced; ``worse`` (the worse-model fault) scrambles the
+        labels of the training inputs, in copies next to ``work``."""
         inputs = job["properties"].get("inputs") or {}
+        scrambled = []
+        if worse is not None:
+            shutil.rmtree(work.parent / "worse-model", ignore_errors=True)
 
         def bind(match: re.Match[str]) -> str:
             kind, name = match[1], match[2]
@@ -173,11 +180,24 @@ class JobRunner:
             if spec.get("jobInputType") == "literal":
                 return str(spec.get("value"))
             try:
-                return str(locate(self.ctx, workspace_id, spec["uri"]).local_path(self.ctx))
+                path = Path(locate(self.ctx, workspace_id, spec["uri"]).local_path(self.ctx))
             except HttpError as error:
                 raise JobFailure("UserError", error.message) from None
+            if worse is None or name in GATE_INPUTS:
+                return str(path)
+            copy = work.parent / "worse-model" / name / path.name
+            if not copy.exists():
+                try:
+                    scrambled.append(scrambled_copy(path, copy, worse.params.get("column")))
+                except ValueError as error:
+                    raise JobFailure("UserError", f"injected fault {error}") from None
+            return str(copy)
 
-        return BINDING.sub(bind, job["properties"].get("command") or "")
+        command = BINDING.sub(bind, job["properties"].get("command") or "")
+        if worse is not None and not sum(scrambled):
+            raise JobFailure("UserError", "injected fault worse-model: the job has no CSV or JSON-lines training "
+                             "input whose labels it could scramble")
+        return command
 
     def _execute(self, job_id: str, name: str, command: str, python: Path, work: Path, folder: Path) -> int:
         log_file = folder / "std_log.txt"
