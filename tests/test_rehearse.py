@@ -99,7 +99,8 @@ def test_a_rehearsed_fault_fails_in_one_line_and_leaves_the_live_release_serving
 
 
 def test_a_worse_model_is_rehearsed_as_a_refusal_behind_the_champion_it_releases_first(rehearsed):
-    repo, commit, _ = rehearsed
+    repo = rehearsed[0]
+    commit = run(["git", "rev-parse", "HEAD"], repo).stdout.strip()  # the champion: the repo's commit now
     worse = mlops("rehearse", "--state", "build/worse", "--inject", "worse-model", cwd=repo)
     assert worse.returncode == 1, worse.stdout[-3000:] + worse.stderr[-3000:]
     out = worse.stdout
