@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,11 +25,13 @@ from mlops.azureml.release_plan import REHEARSAL
 
 STEPS = ("train", "deploy")
 DEFAULT_STATE = Path("build") / "rehearsal"
+SUMMARY = "step-summary.md"
 RUN_ID = "rehearsal"
 # What a workflow's environment holds that would change how the commands log in or where they write.
 CLEARED_PREFIXES = ("GITHUB_", "ACTIONS_", "AZURE_", "AZUREML_", "MLOPS_", "RUNNER_", "MSI_", "IDENTITY_")
 NO_COMMIT = "0" * 40
 KILLED = "killed-mid-rollout"
+KILL_WATCH_SECONDS = 0.2  # how often a running command is checked for the stand-in's "killed" signal
 KEPT = {"MLOPS_CACHE_DIR"}  # where the smoke run's environments are cached: the rehearsal reuses them
 
 
@@ -55,6 +58,11 @@ class Rehearsal:
     seconds: float = 0.0
 
     @property
+    def summary(self) -> Path:
+        """The markdown the commands wrote for the job page (GITHUB_STEP_SUMMARY), as on GitHub."""
+        return self.state / SUMMARY
+
+    @property
     def failed(self) -> StepResult | None:
         """The first command that failed, if one did."""
         return next((step for step in self.steps if step.exit_code), None)
@@ -70,27 +78,26 @@ def live(traffic: dict[str, int]) -> dict[str, int]:
     return {name: share for name, share in traffic.items() if share}
 
 
-def workflow_environment(environ: dict[str, str], standin: dict[str, str], commit: str) -> dict[str, str]:
+def workflow_environment(environ: dict[str, str], standin: dict[str, str], commit: str,
+                         summary: Path) -> dict[str, str]:
     """The environment ``mlops train`` and ``mlops deploy`` get: this one without logins or workflow
     variables of its own (a PR runner's ``GITHUB_ACTIONS`` would ask for OIDC, a laptop's
     ``AZURE_*`` would name a real tenant), plus the stand-in's client variables, the commit and a run
     id, as the deploy workflow has them. The run id is the commit's: rehearsing a commit again is a
     re-run of its workflow run, a new commit is a new run. ``MLOPS_REHEARSAL=1`` has the job train with
     the smoke overrides: a spaCy pipeline's full training takes minutes, and the model is not what is
-    rehearsed."""
+    rehearsed. The job page's summary (``GITHUB_STEP_SUMMARY``) goes to ``summary``."""
     kept = {k: v for k, v in environ.items() if (not k.upper().startswith(CLEARED_PREFIXES) or k in KEPT)
             and k.lower() not in ("https_proxy", "http_proxy", "all_proxy", "no_proxy")}
-    return {**kept, **standin, "GITHUB_SHA": commit, "GITHUB_RUN_ID": f"{RUN_ID}-{commit[:8]}", REHEARSAL: "1"}
+    return {**kept, **standin, "GITHUB_SHA": commit, "GITHUB_RUN_ID": f"{RUN_ID}-{commit[:8]}", REHEARSAL: "1",
+            "GITHUB_STEP_SUMMARY": str(summary)}
 
 
 def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) -> Rehearsal:
     """Start the stand-in on ``state`` (fresh or reused), run train then deploy against it, report."""
     from mlops.azureml.provenance import read_provenance
     from mlops.project import load_project
-    from mlops.standin import StandIn, parse_fault
-
-    for fault in faults:
-        parse_fault(fault)  # a misspelt fault fails before anything starts
+    from mlops.standin import StandIn
     project = load_project(project_dir)
     started = time.monotonic()
     result = Rehearsal(state, list(faults))
@@ -102,17 +109,18 @@ def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) 
         for fault in faults:
             standin.inject(fault)
         commit = read_provenance(project.root, {}).commit or NO_COMMIT  # as the plan names an unversioned repo
-        env = workflow_environment(dict(os.environ), standin.client_environment(), commit)
+        result.summary.write_text("", encoding="utf-8")  # this rehearsal's job page only
+        env = workflow_environment(dict(os.environ), standin.client_environment(), commit, result.summary)
         for step in STEPS:
             log(f"\n== rehearsal: mlops {step} (against the stand-in at {standin.proxy_url}) ==")
-            outcome = run_workflow_step(project.root, step, env)
+            outcome = run_workflow_step(project.root, step, env, standin.caller_killed)
             result.steps.append(outcome)
             if outcome.exit_code:
                 break
         standin.clear()
         if result.failed and any(fault.startswith(KILLED) for fault in faults):
             log("\n== rehearsal: the process was killed; mlops deploy again, as the re-run after a crash ==")
-            result.steps.append(run_workflow_step(project.root, "deploy", env))
+            result.steps.append(run_workflow_step(project.root, "deploy", env, standin.caller_killed))
         result.requests = standin.requests()[seen:]
         with standin.environment():
             result.traffic_after = read_traffic(standin, project)
@@ -121,13 +129,28 @@ def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) 
     return result
 
 
-def run_workflow_step(root: Path, step: str, env: dict[str, str]) -> StepResult:
-    """``mlops <step>`` in ``root`` with ``env``; its output passes through, its error line is kept."""
-    process = subprocess.run([sys.executable, "-m", "mlops", "-C", str(root), step], env=env, cwd=root,
-                             stderr=subprocess.PIPE, text=True, check=False)
-    sys.stderr.write(process.stderr)
-    errors = [line for line in process.stderr.splitlines() if line.startswith(("error:", "internal error:"))]
-    return StepResult(step, process.returncode, errors[-1] if errors else process.stderr.strip()[-300:])
+def run_workflow_step(root: Path, step: str, env: dict[str, str], killed: threading.Event) -> StepResult:
+    """``mlops <step>`` in ``root`` with ``env``; its output passes through, its error line is kept.
+
+    When the stand-in sets ``killed`` (fault killed-mid-rollout) the process is killed outright, as a
+    runner that loses its machine: no handler of the toolkit's runs, whatever it had changed stays."""
+    process = subprocess.Popen([sys.executable, "-m", "mlops", "-C", str(root), step], env=env, cwd=root,
+                               stderr=subprocess.PIPE, text=True)
+    while True:
+        try:
+            stderr = process.communicate(timeout=KILL_WATCH_SECONDS)[1]
+            break
+        except subprocess.TimeoutExpired:
+            if killed.is_set():
+                process.kill()
+                stderr = process.communicate()[1]
+                sys.stderr.write(stderr)
+                return StepResult(step, process.returncode or -9,
+                                  f"error: killed mid-rollout by the rehearsal (fault {KILLED}), as a runner "
+                                  "that lost its machine")
+    sys.stderr.write(stderr)
+    errors = [line for line in stderr.splitlines() if line.startswith(("error:", "internal error:"))]
+    return StepResult(step, process.returncode, errors[-1] if errors else stderr.strip()[-300:])
 
 
 def _workspace_client(standin: Any, project: Any) -> Any:

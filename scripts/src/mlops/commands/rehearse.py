@@ -30,7 +30,10 @@ def rehearse_merge(project_dir: Path, *, state: Path | None = None, faults: Sequ
     import shutil
 
     from mlops.rehearsal import DEFAULT_STATE, rehearse
+    from mlops.standin import parse_fault
 
+    for fault in faults:
+        parse_fault(fault)  # a misspelt fault fails before the last rehearsal's state is removed
     root = Path(project_dir).resolve()
     if state is None:
         state = root / DEFAULT_STATE
@@ -51,8 +54,8 @@ def run(args) -> int:
               (f"  x{count}" if count > 1 else ""))
     before = ", ".join(f"{k} {v}%" for k, v in live(result.traffic_before).items()) or "none"
     after = ", ".join(f"{k} {v}%" for k, v in live(result.traffic_after).items()) or "none"
-    print(f"\ntraffic before: {before}\ntraffic after:  {after}\nrehearsal took {result.seconds:.1f} s "
-          f"(state: {result.state})")
+    print(f"\ntraffic before: {before}\ntraffic after:  {after}\njob page summary: {result.summary}\n"
+          f"rehearsal took {result.seconds:.1f} s (state: {result.state})")
     code, line = verdict(result)
     print(line)
     return code
