@@ -109,7 +109,7 @@ class Jobs:
                                 "the workspace: create it before submitting the job.")
 
     def cancel(self, request: Request) -> Response:
-        job = stored_or_404(self.ctx, resource_id(request), "Job")
+        job = stored_or_404(self.ctx, resource_id(request).rsplit("/cancel", 1)[0], "Job")
         if job["properties"]["status"] not in TERMINAL:
             self.runner.cancel(job["id"])
         return Response(status_code=202)
