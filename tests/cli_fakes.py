@@ -33,10 +33,11 @@ with open(folder / "calls.jsonl", "a") as calls:
     calls.write(json.dumps([tool, *args]) + "\n")
 state_file = folder / "state.json"
 state = {"apps": {}, "sps": {}, "creds": {}, "roles": [], "role_definitions": {}, "secrets": {},
-         "environment_secrets": {}, "environments": {}, "branch_policies": {}, "rulesets": [],
+         "environment_secrets": {}, "environments": {}, "branch_policies": {}, "rulesets": [], "registries": [],
          "repository": CONFIG["repository"], "plans": {"org": "team", "user": "pro"}}
 if state_file.exists():
     state.update(json.loads(state_file.read_text()))
+BUILT_IN_ROLES = {"AzureML Data Scientist", "AzureML Compute Operator", "AzureML Registry User", "Reader"}
 fail = os.environ.get("FAKE_CLI_FAIL")
 if fail and fail in " ".join(args):
     print("ERROR: (Forbidden) Insufficient privileges to complete the operation.", file=sys.stderr)
@@ -130,12 +131,19 @@ elif tool == "az" and args[:3] == ["role", "definition", "create"]:
     state["role_definitions"][definition["Name"]] = definition
 elif tool == "az" and args[:3] == ["role", "assignment", "create"]:
     role = option("--role")
-    if not role.startswith("AzureML ") or (" trainer " in role and role not in state["role_definitions"]):
+    if role not in BUILT_IN_ROLES and not (" trainer " in role and role in state["role_definitions"]):
         print(f"ERROR: Role '{role}' doesn't exist.", file=sys.stderr)
         sys.exit(1)
     assignment = [option("--assignee-object-id"), role, option("--scope")]
     if assignment not in state["roles"]:  # the real CLI answers an existing assignment without a change
         state["roles"].append(assignment)
+elif tool == "az" and args[:2] == ["resource", "list"]:
+    if option("--resource-type") != "Microsoft.MachineLearningServices/registries":
+        unexpected()
+    name = re.fullmatch(r"\[\?name=='(.+)'\]\.id", option("--query")).group(1)
+    group = option("--resource-group")
+    out(f"/subscriptions/{option('--subscription')}/resourceGroups/{group}/providers/"
+        f"Microsoft.MachineLearningServices/registries/{name}" if [group, name] in state["registries"] else "")
 elif tool == "gh" and args[:2] == ["secret", "set"]:
     if "--env" in args:
         if option("--env") not in state["environments"]:

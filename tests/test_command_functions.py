@@ -14,7 +14,8 @@ TYPED = {"validate": "validate", "runtime-env": "link_runtime_env", "assemble": 
          "check": "check", "preflight": "preflight", "train": "train", "deploy": "deploy",
          "bootstrap-oidc": "bootstrap_oidc",
          "doctor": "doctor", "sample-request": "write_sample_request", "runs": "local_runs", "share": "share",
-         "promote": "promote", "rollback": "rollback", "rehearse": "rehearse_merge"}
+         "promote": "promote", "rollback": "rollback", "rehearse": "rehearse_merge",
+         "update": "update", "migrate": "migrate", "drift": "drift"}
 
 
 def test_every_command_has_a_typed_function_without_test_seams():

@@ -29,8 +29,8 @@ IGNORE_COMMENT = re.compile(r"(?:zizmor: ?ignore\[|jactionlint ignore=|shellchec
 ALLOWED_IGNORES = {
     ("deploy.yml", "secrets-outside-env"): 9,  # preflight (3), train (3), cancelling train's Azure job (3)
 }
-# The staging-production deploy.yml: its train job only (it has no preflight or cancel step yet).
-TWO_STAGE_IGNORES = {("deploy.yml", "secrets-outside-env"): 3}
+# The staging-production deploy.yml: the same three steps before any approval.
+TWO_STAGE_IGNORES = {("deploy.yml", "secrets-outside-env"): 9}
 
 
 TWO_STAGES = "staging-production"
@@ -261,15 +261,15 @@ def test_deploy_runs_in_production_and_is_never_cancelled_in_flight(generated):
 def test_two_stages_train_once_and_promote_the_version_staging_shared(two_stage):
     workflow = load(two_stage / ".github" / "workflows" / "deploy.yml")
     jobs = workflow["jobs"]
-    assert list(jobs) == ["train", "staging", "production"]
+    assert list(jobs) == ["preflight", "train", "staging", "production"]
     assert (jobs["staging"]["needs"], jobs["production"]["needs"]) == ("train", "staging")
     assert {job_id: job.get("environment") for job_id, job in jobs.items()} == {
-        "train": None, "staging": "staging", "production": "production"}
+        "preflight": None, "train": None, "staging": "staging", "production": "production"}
     runs = {job_id: [step["run"] for step in job["steps"] if "run" in step] for job_id, job in jobs.items()}
-    assert runs["train"][-1] == ".venv/bin/mlops train"
-    assert runs["staging"][-2:] == [".venv/bin/mlops deploy", ".venv/bin/mlops share"]
+    assert runs["train"][-2:] == ["exec .venv/bin/mlops train", ".venv/bin/mlops train --cancel"]
+    assert runs["staging"][-2:] == ["exec .venv/bin/mlops deploy", ".venv/bin/mlops share"]
     # production never trains: it deploys the exact version the staging job handed over as its output
-    assert runs["production"][-1] == '.venv/bin/mlops promote --version "$VERSION"'
+    assert runs["production"][-1] == 'exec .venv/bin/mlops promote --version "$VERSION"'
     assert not any("train" in command or "deploy" in command.split()[-1] for command in runs["production"])
     share = next(step for step in jobs["staging"]["steps"] if step.get("id") == "share")
     assert jobs["staging"]["outputs"] == {"version": "${{ steps.share.outputs.version }}"}
@@ -278,7 +278,7 @@ def test_two_stages_train_once_and_promote_the_version_staging_shared(two_stage)
     assert promote["env"]["VERSION"] == "${{ needs.staging.outputs.version }}"
     assert "latest" not in json.dumps(workflow)
     with_token = {job_id for job_id, job in jobs.items() if job["permissions"].get("id-token") == "write"}
-    assert with_token == {job_id for job_id, job in jobs.items() if logs_in(job)} == set(jobs)
+    assert with_token == {job_id for job_id, job in jobs.items() if logs_in(job)} == set(jobs) - {"preflight"}
     assert {oidc_subject(job) for job in jobs.values()} == {
         "repo:OWNER/REPO:ref:refs/heads/main", "repo:OWNER/REPO:environment:staging",
         "repo:OWNER/REPO:environment:production"}
@@ -294,7 +294,7 @@ def test_rollback_is_one_dispatch_naming_a_version_in_production(two_stage):
     assert workflow["concurrency"] == deploy["concurrency"]  # never interleaves with a promotion
     step = job["steps"][-1]
     assert step["env"]["VERSION"] == "${{ inputs.version }}"  # through env, never into the script's text
-    assert step["run"] == '.venv/bin/mlops rollback --version "$VERSION"'
+    assert step["run"] == 'exec .venv/bin/mlops rollback --version "$VERSION"'
 
 
 def test_readme_asks_for_every_secret_and_environment_the_workflows_use(generated):
@@ -360,6 +360,19 @@ def test_pull_request_workflow_runs_exactly_what_make_check_runs(generated):
     assert [t for t in targets if t in prerequisites] == prerequisites, "pr.yml must run the check steps in order"
 
 
+# --- the weekly template drift check -------------------------------------------------------------------
+
+def test_template_drift_runs_weekly_read_only_one_toolkit_command_per_step(generated):
+    workflow = load(generated / ".github" / "workflows" / "template-drift.yml")
+    assert set(workflow["on"]) == {"schedule", "workflow_dispatch"}
+    assert len(workflow["on"]["schedule"]) == 1
+    assert [job["permissions"] for job in workflow["jobs"].values()] == [{"contents": "read"}]
+    assert "secrets" not in json.dumps(workflow)
+    commands = [step["run"].strip() for _, step in steps(workflow) if "run" in step]
+    assert commands == ["make setup", "make drift"]
+    setup = dry_run(generated, "setup")
+    toolkit = [line for line in dry_run(generated, "drift") if "bin/mlops" in line and line not in setup]
+    assert toolkit == [".venv/bin/mlops drift"], "make drift must run one toolkit command after setup"
 # --- the first push: deploy.yml's preflight job, run step by step as the runner would --------------
 
 SECRET_EXPRESSION = re.compile(r"^\$\{\{ secrets\.([A-Za-z_]+) \}\}$")
@@ -437,21 +450,42 @@ def test_a_half_connected_repo_fails_in_seconds_naming_the_missing_secrets(gener
     assert f"`{missing[0]}`, `{missing[1]}` are not set" in job["summary"]
 
 
-def test_a_connected_repo_trains_then_deploys(generated, tmp_path):
-    workflow = load(generated / ".github" / "workflows" / "deploy.yml")
-    job = run_job(generated, workflow, "preflight", {name: "x" for name in AZURE_SECRETS}, tmp_path)
+@pytest.fixture(params=["single", TWO_STAGES])
+def either(request) -> Path:
+    """A generated repo of one stage, or of two."""
+    return request.getfixturevalue("generated" if request.param == "single" else "two_stage")
+
+
+def test_a_connected_repo_trains_then_deploys(either, tmp_path):
+    workflow = load(either / ".github" / "workflows" / "deploy.yml")
+    job = run_job(either, workflow, "preflight", {name: "x" for name in AZURE_SECRETS}, tmp_path)
     assert job["code"] == 0 and job["outputs"] == {"connected": "true"} and job["summary"] == ""
-    assert jobs_that_run(workflow, job["outputs"]) == {"train", "deploy"}
+    assert jobs_that_run(workflow, job["outputs"]) == (
+        {"train", "staging", "production"} if "staging" in workflow["jobs"] else {"train", "deploy"})
 
 
-def test_documentation_only_merges_do_not_retrain(generated):
-    push = load(generated / ".github" / "workflows" / "deploy.yml")["on"]["push"]
+def test_two_stages_check_the_connection_and_cancel_as_one_stage_does(generated, two_stage):
+    one, two = (load(repo / ".github" / "workflows" / "deploy.yml")["jobs"] for repo in (generated, two_stage))
+    assert two["preflight"] == one["preflight"]  # so the preflight tests above cover both
+    assert two["train"]["needs"] == "preflight" and two["train"]["if"] == one["train"]["if"]
+    assert two["train"]["steps"][-2:] == one["train"]["steps"][-2:]  # exec train, then the cancel step
+    # exec: the runner's signal reaches the toolkit, which puts the stage's traffic back
+    releases = [step["run"] for _, step in steps({"jobs": two})
+                if "mlops deploy" in step.get("run", "") or "mlops promote" in step.get("run", "")]
+    rollback = load(two_stage / ".github" / "workflows" / "rollback.yml")["jobs"]["rollback"]["steps"][-1]["run"]
+    assert all(run.startswith("exec .venv/bin/mlops ") for run in [*releases, rollback]) and len(releases) == 2
+
+
+def test_documentation_only_merges_do_not_retrain(either):
+    push = load(either / ".github" / "workflows" / "deploy.yml")["on"]["push"]
     assert push["paths-ignore"] == ["README.md", "docs/**"] and "paths" not in push
 
 
-def test_the_release_path_installs_the_uv_the_lock_pins(generated):
-    pinned = re.search(r"^uv==(\S+)$", (generated / "scripts" / "requirements.lock").read_text(), re.MULTILINE)[1]
-    for name in ("deploy.yml", "pr.yml"):
-        for job_id, step in steps(load(generated / ".github" / "workflows" / name)):
+def test_the_release_path_installs_the_uv_the_lock_pins(either):
+    pinned = re.search(r"^uv==(\S+)$", (either / "scripts" / "requirements.lock").read_text(), re.MULTILINE)[1]
+    names = [path.name for path in (either / ".github" / "workflows").glob("*.yml")]
+    assert {"deploy.yml", "pr.yml"} <= set(names)
+    for name in names:
+        for job_id, step in steps(load(either / ".github" / "workflows" / name)):
             if step.get("uses", "").startswith("astral-sh/setup-uv@"):
                 assert step["with"].get("version") == pinned, f"{name}: {job_id} installs another uv"

@@ -21,8 +21,8 @@ from typing import Any
 from mlops.cli_script import Condition, Step, substitute
 from mlops.errors import MlopsError
 from mlops.oidc import AUDIENCE, GITHUB_ISSUER, IMMUTABLE_SINCE, MAX_CREDENTIALS_PER_APP, Repo, Workflow
+from mlops.stage_roles import REGISTRIES, Grant, Registry, default_grants, workspace_scope
 
-DATA_SCIENTIST = "AzureML Data Scientist"
 COMPUTE_OPERATOR = "AzureML Compute Operator"
 RULESET_NAME = "main: pull requests and make check"
 ML = "Microsoft.MachineLearningServices/workspaces"
@@ -74,6 +74,9 @@ class Options:
     compute_operator: bool = False
     ruleset: bool = True
     required_checks: list[str] = field(default_factory=lambda: ["make check"])
+    grants: dict[str, list[Grant]] = field(default_factory=dict)  # environment -> roles (mlops.stage_roles)
+    registry: Registry | None = None  # two stages: looked up before any change
+    environment_subscriptions: dict[str, str] = field(default_factory=dict)  # a stage in another subscription
 
 
 @dataclass
@@ -138,12 +141,6 @@ def credential_name(tail: str, immutable: bool) -> str:
     return ("github-" + ("id-" if immutable else "") + re.sub(r"[^A-Za-z0-9]+", "-", tail).strip("-"))[:120]
 
 
-def workspace_scope(subscription: str, resource_group: str, workspace: str) -> str:
-    """The Azure resource ID of the workspace: the narrowest scope a role can have here."""
-    return (f"/subscriptions/{subscription}/resourceGroups/{resource_group}"
-            f"/providers/Microsoft.MachineLearningServices/workspaces/{workspace}")
-
-
 def trainer_role_name(resource_group: str, workspace: str) -> str:
     """The custom role's name: unique in the tenant, saying what it is for."""
     return f"AzureML trainer without endpoints ({resource_group}/{workspace})"
@@ -183,6 +180,8 @@ def plan_bootstrap(repo: Repo, identities: list[AppIdentity], options: Options) 
              only_if=(Condition("equals", "PRIVATE_OWNER", "Organization"),)))
     add(Step("the plan of the user who owns the private repository", ["gh", "api", "user", "--jq", ".plan.name"],
              capture="PLAN", only_if=(Condition("equals", "PRIVATE_OWNER", "User"),)))
+    if options.registry is not None:
+        _registry_steps(plan, options.registry, subscription)
     scope = workspace_scope(subscription, options.resource_group, options.workspace)
     role = trainer_role_name(options.resource_group, options.workspace)
     repository, *environments = identities
@@ -202,9 +201,15 @@ def plan_bootstrap(repo: Repo, identities: list[AppIdentity], options: Options) 
                  capture="GUARDED_ENVIRONMENTS"))
     for identity in environments:
         _identity_steps(plan, identity, forms, repo)
-        add(Step(f"{DATA_SCIENTIST} for {identity.label} on the workspace only (it creates and changes the "
-                 "endpoint)", _assign(identity, DATA_SCIENTIST, scope)))
+        for grant in options.grants.get(identity.environment) or default_grants(scope):
+            add(Step(f"{grant.role} for {identity.label} {grant.why}", _assign(identity, grant.role, grant.scope)))
         _environment_steps(plan, identity, repo, options.deploy_branch)
+        other_subscription = options.environment_subscriptions.get(identity.environment)
+        if other_subscription:
+            add(Step(f"the {identity.environment} environment's secret AZURE_SUBSCRIPTION_ID: its workspace is in "
+                     "another subscription", ["gh", "secret", "set", "AZURE_SUBSCRIPTION_ID", "--env",
+                                               identity.environment, "--repo", repo.slug, "--body",
+                                               other_subscription]))
     if options.ruleset:
         _ruleset_steps(plan, repo, options)
     return plan
@@ -229,6 +234,22 @@ def _subject_forms(plan: BootstrapPlan, repo: Repo, gh_repo: str) -> list[tuple[
                       f"{MAX_CREDENTIALS_PER_APP} credentials, so both fit)")
     return [(Repo(repo.owner, repo.name, "$OWNER_ID", "$REPO_ID"), ()),
             (name_form, (Condition("equals", "NAME_FORM", "possible"),))]
+
+
+def _registry_steps(plan: BootstrapPlan, registry: Registry, subscription: str) -> None:
+    """Two stages share a registry: it must exist before its roles are granted, so look before any change."""
+    plan.steps.append(Step(
+        f"the registry {registry.name} that staging shares into and production deploys from",
+        ["az", "resource", "list", "--subscription", subscription, "--resource-group", registry.resource_group,
+         "--resource-type", REGISTRIES, "--query", f"[?name=='{registry.name}'].id", "--output", "tsv"],
+        capture="REGISTRY_ID"))
+    plan.steps.append(Step(
+        "it must exist: bootstrap grants roles on it but does not create it", [],
+        only_if=(Condition("empty", "REGISTRY_ID"),),
+        stop=f"no Azure ML registry {registry.name} in resource group {registry.resource_group} "
+             f"(azure-stages.json registry): create it once (`az ml registry create --resource-group "
+             f"{registry.resource_group} --file registry.yml`, see the README), then run this again; nothing was "
+             "changed"))
 
 
 def _identity_steps(plan: BootstrapPlan, identity: AppIdentity, forms: list[tuple[Repo, tuple[Condition, ...]]],

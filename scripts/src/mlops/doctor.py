@@ -154,8 +154,10 @@ def _subject_problem(job: LoginJob, subject: str, credentials: list[FederatedCre
         return (f"{presents}: it has no `environment:`, so it presents the branch subject; credential "
                 f"{env.name!r} has {env.subject!r}, which only a job in that environment presents: "
                 f"AADSTS700213 (add a credential for {subject!r}, or give the job that environment)")
-    return (f"{presents} but no federated credential of the app has it: AADSTS700213 (add one: "
-            "`mlops bootstrap-oidc` prints the command)")
+    slug = subject.split(":", 2)[1] if subject.startswith("repo:") else "ORG/REPO"
+    slug = re.sub(r"@\d+", "", slug)  # the immutable form names the IDs too
+    return (f"{presents} but no federated credential of the app has it: AADSTS700213 (`mlops bootstrap-oidc "
+            f"--repo {slug} --apply` adds it)")
 
 
 def _credential_findings(credentials: list[FederatedCredential], source: str) -> list[Finding]:

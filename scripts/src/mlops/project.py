@@ -231,6 +231,28 @@ def load_project(root: Path) -> Project:
                    stages=stages_settings(report.data["stages"]) if "stages" in report.data else None)
 
 
+def load_stages(root: Path) -> StagesSettings | None:
+    """``azure-stages.json`` alone, checked against its schema (``None``: a single-stage repo).
+
+    For commands that need the stages but not the experiment (``mlops bootstrap-oidc``).
+    """
+    from mlops.layout import SCHEMA_FOR, STAGES_CONFIG
+    from mlops.positioned import DocumentError, load_document
+    from mlops.validation.schemas import check_schema
+
+    path = root / STAGES_CONFIG
+    if not path.exists():
+        return None
+    try:
+        document = load_document(path)
+    except DocumentError as error:
+        raise MlopsError(str(error.finding(STAGES_CONFIG))) from None
+    findings = check_schema(document, SCHEMA_FOR[STAGES_CONFIG], STAGES_CONFIG)
+    if findings:
+        raise MlopsError(str(findings[0]))
+    return stages_settings(document.data)
+
+
 def stages_settings(data: Mapping[str, Any]) -> StagesSettings:
     """``azure-stages.json``'s validated data as settings."""
     return StagesSettings(registry=RegistrySettings(**data["registry"]),

@@ -12,7 +12,7 @@ def metrics_table(title: str, metrics: dict[str, Any], notes: list[str] = ()) ->
     lines = [f"### {title}", ""]
     if metrics:
         lines += ["| metric | value |", "|---|---:|"]
-        lines += [f"| {_cell(name)} | {_cell(_format(value))} |" for name, value in metrics.items()]
+        lines += [f"| {table_cell(name)} | {table_cell(_format(value))} |" for name, value in metrics.items()]
     else:
         lines.append("No metrics were written (outputs/metrics.json is missing).")
     lines += ["", *notes] if notes else []
@@ -52,5 +52,6 @@ def _format(value: Any) -> str:
     return str(value)
 
 
-def _cell(text: str) -> str:
+def table_cell(text: str) -> str:
+    """``text`` made safe for one cell of a markdown table (no pipe, no line break)."""
     return str(text).replace("|", "\\|").replace("\n", " ")

@@ -33,4 +33,8 @@ COMMANDS = {
     # once per repo: the OIDC login
     "bootstrap-oidc": "bootstrap_oidc",
     "doctor": "doctor",
+    # keeping up with the template
+    "update": "update",
+    "migrate": "migrate",
+    "drift": "drift",
 }

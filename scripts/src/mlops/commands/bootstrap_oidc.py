@@ -45,6 +45,8 @@ def bootstrap_oidc(project_dir: Path, *, repo: str | None = None, org_id: str | 
     from mlops.config import AzureConfig
     from mlops.errors import MlopsError
     from mlops.oidc import Repo, login_jobs, parse_repo, read_workflows, repo_from_git
+    from mlops.project import load_stages
+    from mlops.stage_roles import environment_grants, registry_of
 
     if repo:
         github = parse_repo(repo, org_id, repo_id)
@@ -60,13 +62,20 @@ def bootstrap_oidc(project_dir: Path, *, repo: str | None = None, org_id: str | 
     subjects = list(dict.fromkeys(subject for job in login_jobs(workflows, name_form, branch)
                                   for subject in job.subjects))
     notes = []
+    stages = load_stages(project_dir)
     if not subjects:
-        subjects = [name_form.branch_subject(branch), name_form.environment_subject("production")]
+        environments = ["staging", "production"] if stages else ["production"]
+        subjects = [name_form.branch_subject(branch), *map(name_form.environment_subject, environments)]
         notes.append("no workflow job logs in yet: using the generated workflows' subjects (the train job on "
-                     f"{branch}, the deploy job in environment production)")
+                     f"{branch}, the deploy jobs in environment {' and '.join(environments)})")
     identities = identities_for(subjects, name_form, app_name or f"github-{github.owner}-{github.name}")
-    options = Options(config.resource_group, config.workspace_name, subscription or config.get("subscription_id"),
-                      branch, compute_operator, ruleset, pull_request_checks(workflows) or ["make check"])
+    subscription = subscription or config.get("subscription_id")
+    within = subscription or "$SUBSCRIPTION_ID"
+    options = Options(config.resource_group, config.workspace_name, subscription, branch, compute_operator, ruleset,
+                      pull_request_checks(workflows) or ["make check"],
+                      grants=environment_grants(stages, within, config.resource_group, config.workspace_name),
+                      registry=registry_of(stages, within, config.resource_group),
+                      environment_subscriptions=_other_subscriptions(stages, subscription))
     plan = plan_bootstrap(github, identities, options)
     plan.notes[:0] = notes
     return plan
@@ -98,6 +107,12 @@ def run(args) -> int:
         print("\n".join(f"  {subject}" for label, subject in plan.trusted(variables) if label == identity.label))
     print("Check with `mlops doctor`.")
     return 0
+
+
+def _other_subscriptions(stages, subscription: str | None) -> dict[str, str]:
+    """Production's subscription when azure-stages.json names one other than staging's."""
+    production = stages.production.subscription_id if stages else None
+    return {"production": production} if production and production != subscription else {}
 
 
 def _command_line(args, repo) -> str:

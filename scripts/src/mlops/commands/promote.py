@@ -56,6 +56,11 @@ def report_promotion(promotion: Promotion, *, rollback: bool) -> None:
 
 
 def run(args) -> int:
-    """Promote; a failure before the traffic shift leaves production's traffic as it was and exits 1."""
-    report_promotion(promote(args.project_dir, args.version), rollback=False)
+    """Promote; a failure before the traffic shift leaves production's traffic as it was and exits 1 (130 when
+    cancelled)."""
+    from mlops.cancellation import cancellable
+
+    with cancellable("mlops promote"):  # a cancelled job puts production's traffic back before it ends
+        promotion = promote(args.project_dir, args.version)
+    report_promotion(promotion, rollback=False)
     return 0

@@ -28,8 +28,11 @@ def rollback(project_dir: Path, version: str, *, log: Callable[[str], None] = pr
 
 
 def run(args) -> int:
-    """Roll back; a failure before the traffic shift leaves production as it was and exits 1."""
+    """Roll back; a failure before the traffic shift leaves production as it was and exits 1 (130 when cancelled)."""
+    from mlops.cancellation import cancellable
     from mlops.commands.promote import report_promotion
 
-    report_promotion(rollback(args.project_dir, args.version), rollback=True)
+    with cancellable("mlops rollback"):  # a cancelled job puts production's traffic back before it ends
+        promotion = rollback(args.project_dir, args.version)
+    report_promotion(promotion, rollback=True)
     return 0

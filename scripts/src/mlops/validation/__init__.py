@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,8 @@ from mlops.layout import (
     ExperimentFileError,
     find_experiment_file,
 )
-from mlops.positioned import DocumentError, load_document
+from mlops.migrations import Migration, Rename, migrated, pending_migrations
+from mlops.positioned import Document, DocumentError, load_document
 from mlops.validation.cross import cross_checks
 from mlops.validation.schemas import check_schema
 from mlops.validation.stage_rules import stage_checks
@@ -60,6 +61,11 @@ def validate_project(root: Path) -> Report:
         except DocumentError as error:
             report.findings.append(error.finding(name))
             continue
+        migrations = pending_migrations(key, document.data)
+        if migrations:
+            found = [migration_finding(m, document, name) for m in migrations]
+            report.findings += sorted(found, key=lambda f: (f.line, f.col))
+            document = replace(document, data=migrated(document.data, migrations))
         found = check_schema(document, schema_name, name)
         report.findings += found
         documents[key] = document
@@ -70,3 +76,11 @@ def validate_project(root: Path) -> Report:
         if "stages" in report.data:
             report.findings += stage_checks(documents, root)
     return report
+
+
+def migration_finding(migration: Migration, document: Document, file: str) -> Finding:
+    """The finding for a field a template update renamed or added: where it is, what it is now, what to run."""
+    field_path = migration.old if isinstance(migration, Rename) else migration.path
+    path = tuple(field_path.split("."))
+    line, col = document.position(path, key=isinstance(migration, Rename))
+    return Finding(file, line, col, field_path, migration.describe())
