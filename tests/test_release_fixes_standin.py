@@ -12,6 +12,7 @@ from dataclasses import replace
 import pytest
 from azure_fixtures import COMMIT, FAST, make_plan
 from standin_helpers import project_files, training_entities
+from standin_serving import release_entities, serving_files
 
 from conftest import bake
 from mlops.azureml.compute import ensure_compute
@@ -153,3 +154,50 @@ def test_a_deployment_still_being_created_at_the_timeout_is_not_deleted_and_a_re
     assert any(f"{NEW} is still Creating from an earlier attempt: waiting for it" in line for line in lines)
     puts = [r for r in standin.requests() if r.method == "PUT" and r.path.endswith(deployment)]
     assert len(puts) == 1
+
+
+def test_a_kubernetes_rollback_after_a_mirror_step_clears_the_mirror(ml_client, standin, tmp_path):
+    """The SDK's ``KubernetesOnlineEndpoint`` drops ``mirror_traffic`` when it reads the endpoint: without reading
+    it from the REST resource, a rollback after the mirror step left the mirror on (and Azure refuses to delete
+    a deployment that gets mirrored traffic)."""
+    from azure.ai.ml.entities import (
+        CodeConfiguration,
+        KubernetesOnlineDeployment,
+        KubernetesOnlineEndpoint,
+        ResourceRequirementsSettings,
+        ResourceSettings,
+    )
+
+    from mlops.azureml.deployment import Release, read_endpoint
+
+    files = serving_files(tmp_path)
+    environment, model, _ = release_entities(files)
+    ml_client.models.create_or_update(model)
+
+    def release(name: str, rollout: list) -> Release:
+        endpoint = KubernetesOnlineEndpoint(name="k8s-ep", compute="aks-prod", auth_mode="key")
+        deployment = KubernetesOnlineDeployment(
+            name=name, endpoint_name="k8s-ep", model="azureml:standin-model:1", environment="azureml:serving-env:1",
+            instance_count=1, code_configuration=CodeConfiguration(code=str(files["code"]), scoring_script="score.py"),
+            resources=ResourceRequirementsSettings(requests=ResourceSettings(cpu="0.5", memory="1Gi")))
+        return Release(endpoint, deployment, environment, "standin-model:1", files["request"], rollout, 0, 300,
+                       "", "westeurope")
+
+    roll_out(ml_client, release("blue", []), FAST, log=lambda line: None)
+
+    def green_breaks(seconds):  # once the mirror is on, Azure reports the new deployment Failed
+        store = standin.ctx.store
+        with store.lock:
+            rid, green = next((k, v) for k, v in store.items("resources") if k.lower().endswith("/deployments/green"))
+            green["properties"]["provisioningState"] = "Failed"
+            store.put("resources", rid, green)
+
+    lines = []
+    with pytest.raises(DeploymentFailed, match="green is Failed, not ready; traffic left as it was \\(blue 100%\\); "
+                                               "green deleted$"):
+        roll_out(ml_client, release("green", [{"mirror": 20}]), FAST, log=lines.append, sleep=green_breaks)
+    assert any("mirrored: green 20%" in line for line in lines)
+    assert ml_client.online_endpoints.get("k8s-ep").mirror_traffic == {}  # what the SDK shows, either way
+    endpoint = read_endpoint(ml_client, "k8s-ep", FAST, log=lambda line: None)
+    assert endpoint.mirror_traffic == {} and endpoint.traffic == {"blue": 100}
+    assert [d.name for d in ml_client.online_deployments.list(endpoint_name="k8s-ep")] == ["blue"]
