@@ -98,13 +98,13 @@ def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) 
     from mlops.azureml.provenance import read_provenance
     from mlops.project import load_project
     from mlops.standin import StandIn
+
     project = load_project(project_dir)
     started = time.monotonic()
     result = Rehearsal(state, list(faults))
     state.mkdir(parents=True, exist_ok=True)
     with StandIn(state) as standin:
-        with standin.environment():
-            result.traffic_before = read_traffic(standin, project)
+        result.traffic_before = read_traffic(standin, project)
         seen = len(standin.requests())
         for fault in faults:
             standin.inject(fault)
@@ -122,9 +122,8 @@ def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) 
             log("\n== rehearsal: the process was killed; mlops deploy again, as the re-run after a crash ==")
             result.steps.append(run_workflow_step(project.root, "deploy", env, standin.caller_killed))
         result.requests = standin.requests()[seen:]
-        with standin.environment():
-            result.traffic_after = read_traffic(standin, project)
-            result.models = registered_models(standin, project)
+        result.traffic_after = read_traffic(standin, project)
+        result.models = registered_models(standin, project)
     result.seconds = time.monotonic() - started
     return result
 
@@ -153,28 +152,26 @@ def run_workflow_step(root: Path, step: str, env: dict[str, str], killed: thread
     return StepResult(step, process.returncode, errors[-1] if errors else stderr.strip()[-300:])
 
 
-def _workspace_client(standin: Any, project: Any) -> Any:
-    return standin.ml_client(project.azure.resource_group, project.azure.workspace_name)
+def _workspace(standin: Any, project: Any) -> str:
+    return standin.ctx.workspace_id(standin.subscription_id, project.azure.resource_group,
+                                    project.azure.workspace_name)
 
 
 def read_traffic(standin: Any, project: Any) -> dict[str, int]:
-    """The endpoint's traffic as the SDK reads it; empty when there is no endpoint yet."""
-    from azure.core.exceptions import ResourceNotFoundError
+    """The endpoint's traffic as the stand-in holds it (what the SDK reads); empty when there is no endpoint yet.
 
-    try:
-        endpoint = _workspace_client(standin, project).online_endpoints.get(project.experiment.service_name)
-    except ResourceNotFoundError:
-        return {}
-    return {name: int(share) for name, share in (endpoint.traffic or {}).items()}
+    Read from the stand-in's state, not through azure-ai-ml: importing the SDK in this process and signing
+    in again would cost the rehearsal seconds for an answer the stand-in has at hand."""
+    endpoint = standin.ctx.store.get("resources", f"{_workspace(standin, project)}/onlineEndpoints/"
+                                                  f"{project.experiment.service_name}") or {}
+    return {name: int(share) for name, share in (endpoint.get("properties", {}).get("traffic") or {}).items()}
 
 
 def registered_models(standin: Any, project: Any) -> list[str]:
-    """``name:version`` of every registered version of the experiment's model."""
+    """``name:version`` of every registered version of the experiment's model, from the stand-in's state."""
     name = project.experiment.model_name
-    try:
-        return sorted(f"{m.name}:{m.version}" for m in _workspace_client(standin, project).models.list(name=name))
-    except Exception:  # noqa: BLE001 - no model container yet: nothing registered
-        return []
+    versions = standin.ctx.store.children("resources", f"{_workspace(standin, project)}/models/{name}/versions")
+    return sorted(f"{name}:{version['id'].rsplit('/', 1)[-1]}" for version in versions)
 
 
 WORKSPACE_PATH = re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
