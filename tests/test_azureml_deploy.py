@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
-import threading
 import time
 
 import pytest
@@ -19,6 +17,7 @@ from azure_fixtures import (
     make_plan,
     with_model,
 )
+from cancel_signals import signal_when
 from fake_workspace import (
     Crash,
     FakeMLClient,
@@ -354,19 +353,6 @@ def test_a_deployment_that_failed_mid_rollout_is_taken_out_of_traffic_before_it_
     ws.deployments[ENDPOINT][NEW]._provisioning_state = "Failed"  # and then it breaks
     run_deploy(canary_repo, ws, NEXT_COMMIT)
     assert ws.traffic(ENDPOINT) == {NEW: 100} and list(ws.deployments[ENDPOINT]) == [NEW]
-
-
-def signal_when(condition, signum: int) -> threading.Thread:
-    """A thread that sends ``signum`` to this process, as the runner does on cancel, once ``condition()`` holds."""
-    def watch():
-        deadline = time.monotonic() + 60
-        while not condition() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        os.kill(os.getpid(), signum)
-
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    return thread
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

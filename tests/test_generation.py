@@ -22,7 +22,7 @@ COMMON_FILES = {
     ".env.example", ".gitattributes", ".gitignore", ".pre-commit-config.yaml", ".python-version",
     ".vscode/settings.json", "Makefile", "README.md", "ruff.toml", "pyproject.toml",
     "azure-compute-config.json", "azure-config.json", "environment/environment.yml",
-    "tests/test_experiment.py", "train.py",
+    "tests/test_experiment.py", "tests/test_config_properties.py", "train.py",
     "serving/app.py", "serving/score.py", "serving/contract.py", "serving/batching.py", "serving/sample-request.json",
 }
 FRAMEWORK_FILES = {

@@ -331,3 +331,14 @@ def test_a_large_file_shipped_with_local_is_a_warning_that_says_what_to_do(repo)
     [finding] = validate_project(repo).findings
     assert finding.severity == "warning" and finding.field == "local[0]"
     assert "ships big/all.csv (12.0 MB) with every job from git: make it a training input" in finding.message
+
+
+def test_a_character_yaml_forbids_is_one_located_finding(repo):
+    # Found by tests/test_config_properties.py: PyYAML's reader error used to print over three lines.
+    path = repo / "iris-classifier.yml"
+    path.write_bytes(path.read_bytes().replace(b"experiment_name:", b"experiment_name:\x00", 1))
+    [finding] = validate_project(repo).findings
+    assert (finding.file, finding.col) == ("iris-classifier.yml", 17)
+    assert finding.message == "invalid YAML: the character '\\x00' is not allowed in YAML text: remove it"
+    result = mlops("validate", cwd=repo)
+    assert result.returncode == 1 and len(result.stdout.splitlines()) == 2, result.stdout

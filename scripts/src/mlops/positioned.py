@@ -140,8 +140,14 @@ def _load_yaml(text: str) -> Document:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         raise _yaml_syntax_error(text, error) from None
+    except yaml.reader.ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1
+        col = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        character = error.character if isinstance(error.character, str) else chr(error.character)
+        raise DocumentError(line, col, f"invalid YAML: the character {character!r} is not allowed in YAML text: "
+                                       "remove it") from None
     except yaml.YAMLError as error:
-        raise DocumentError(1, 1, f"invalid YAML: {error}") from None
+        raise DocumentError(1, 1, "invalid YAML: " + " ".join(str(error).split())) from None
     document = Document(None)
     if node is None:
         raise DocumentError(1, 1, "the file is empty: it must hold a mapping of keys to values")

@@ -20,6 +20,7 @@ from mlops.azureml.compute import ensure_compute
 from mlops.azureml.job_watch import Deadlines, status_of, wait_for_job
 from mlops.azureml.release_plan import ReleasePlan, load_entities
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
+from mlops.cancellation import Cancelled
 from mlops.errors import MlopsError
 from mlops.metrics import METRICS_FILE, read_metrics
 
@@ -81,7 +82,7 @@ def run_training_job(client: Any, plan: ReleasePlan, policy: RetryPolicy = DEFAU
     studio_url = getattr(job, "studio_url", "") or ""
     log(f"  following {job.name}: {studio_url}")
     compute = str(entities["job.yml"].compute).removeprefix("azureml:")
-    job = wait_for_job(client, job.name, compute, deadlines, policy, log)
+    job = follow_job(client, job.name, compute, deadlines, policy, log)
     with tempfile.TemporaryDirectory(prefix="mlops-job-") as scratch:
         downloaded = download_artifacts(client, job.name, Path(scratch), policy, log)
         if status_of(job) != SUCCEEDED:
@@ -216,6 +217,18 @@ def register_model(client: Any, model: Any, job_name: str, metrics: dict[str, An
 
 
 TERMINAL = {"Completed", "Failed", "Canceled", "CancelRequested", "NotResponding", "Paused"}
+
+
+def follow_job(client: Any, name: str, compute: str, deadlines: Deadlines, policy: RetryPolicy, log=print) -> Any:
+    """Wait for job ``name`` to finish; when the command is cancelled meanwhile, cancel the job in Azure ML too.
+
+    GitHub cancels a workflow job with SIGINT then SIGTERM (see :mod:`mlops.cancellation`): a training job
+    left running would hold its cluster's nodes and be followed by nobody.
+    """
+    try:
+        return wait_for_job(client, name, compute, deadlines, policy, log)
+    except Cancelled as cancelled:
+        raise Cancelled(f"{cancelled}; {cancel_job(client, name, log)}") from None
 
 
 def cancel_job(client: Any, name: str, log=print) -> str:

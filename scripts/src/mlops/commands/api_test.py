@@ -42,6 +42,7 @@ def api_test(project_dir: Path, *, adapters: Sequence[str] = ("app", "score"), m
     import httpx
 
     from mlops.api_check import run_checks
+    from mlops.api_properties import check_generated, generated_bodies, response_schema, still_ready
     from mlops.project import load_project
     from mlops.server_process import LogFollower, free_port, running_server
     from mlops.serving import ADAPTERS, load_sample_request, plan_launch, resolve_model, serving_python
@@ -52,6 +53,8 @@ def api_test(project_dir: Path, *, adapters: Sequence[str] = ("app", "score"), m
     project = load_project(project_dir)
     served = resolve_model(project, model)
     sample, items = load_sample_request(project)
+    bodies = generated_bodies(sample)
+    app_answers = None
     checks = []
     for name in adapters:
         adapter = ADAPTERS[name]
@@ -63,9 +66,16 @@ def api_test(project_dir: Path, *, adapters: Sequence[str] = ("app", "score"), m
         with running_server(launch, log_file, log=lambda line: log(f"api-test {line}")) as server:
             log(f"api-test {name}: ready in {server.ready_seconds:.2f} s")
             with httpx.Client(timeout=30.0) as client:
-                outcomes = run_checks(client, server.base_url + adapter.predict_path, sample, items, launch.limits,
-                                      server_log=LogFollower(log_file).new_text,
+                follower = LogFollower(log_file)
+                url = server.base_url + adapter.predict_path
+                outcomes = run_checks(client, url, sample, items, launch.limits, server_log=follower.new_text,
                                       alive=lambda: server.process.poll() is None)
+                schema = (response_schema(client.get(server.base_url + "/openapi.json").json(), adapter.predict_path)
+                          if name == "app" else None)
+                generated, answers = check_generated(client, url, bodies, schema=schema, reference=app_answers,
+                                                     server_log=follower.new_text)
+                outcomes += [*generated, still_ready(client, server.base_url + adapter.health_path)]
+                app_answers = answers if name == "app" else app_answers
         check = AdapterCheck(name, outcomes)
         log_outcomes(outcomes, log)
         log(f"api-test {name}: {len(outcomes) - check.failed} of {len(outcomes)} answers right; server stopped")

@@ -64,7 +64,8 @@ class JobRunner:
                 self.start(job["id"])
 
     def cancel(self, job_id: str) -> None:
-        """Stop the job's process; it ends Canceled."""
+        """Mark the job CancelRequested and stop its process; it ends Canceled."""
+        self._update(job_id, "CancelRequested")
         with self._lock:
             self._canceled.add(job_id.lower())
             process = self._processes.get(job_id.lower())
@@ -89,6 +90,12 @@ class JobRunner:
             self.ctx.store.put("resources", job_id, job)
             return job
 
+    def _wait_queued(self, job_id: str, seconds: float) -> None:
+        """Hold the job in Queued for ``seconds``, or until it is cancelled."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and job_id.lower() not in self._canceled:
+            time.sleep(0.05)
+
     def _run(self, job_id: str) -> None:
         name = job_id.rsplit("/", 1)[-1]
         folder = self.ctx.state_dir / "jobs" / name
@@ -96,7 +103,10 @@ class JobRunner:
             self._update(job_id, "Queued")
             queued = self.ctx.faults.take("job-queued")
             if queued is not None:
-                time.sleep(float(queued.params.get("seconds", QUEUED_SECONDS)))
+                self._wait_queued(job_id, float(queued.params.get("seconds", QUEUED_SECONDS)))
+            if job_id.lower() in self._canceled:  # cancelled before it started: nothing runs
+                self._update(job_id, "Canceled", endTimeUtc=now_iso())
+                return
             self._update(job_id, "Preparing", startTimeUtc=now_iso())
             job = self.ctx.store.get("resources", job_id)
             workspace_id = job_id.rsplit("/jobs/", 1)[0]

@@ -17,6 +17,7 @@ from mlops.standin.app import Drop
 from mlops.standin.arm import WS, Arm, read_json, resource_id, stored_or_404, workspace_of
 from mlops.standin.context import PROVIDER, Context, system_data
 from mlops.standin.jobrunner import JobRunner
+from mlops.standin.lro import accepted, finish_operation, start_operation
 from mlops.standin.routing import HttpError, Router, arm_error, json_response
 
 # What a client sets; the rest of a job's properties are the service's.
@@ -109,7 +110,10 @@ class Jobs:
                                 "the workspace: create it before submitting the job.")
 
     def cancel(self, request: Request) -> Response:
-        job = stored_or_404(self.ctx, resource_id(request).rsplit("/cancel", 1)[0], "Job")
+        """202 and an operation the SDK polls, as Azure answers; the job moves to CancelRequested, then Canceled."""
+        job = stored_or_404(self.ctx, resource_id(request).removesuffix("/cancel"), "Job")
         if job["properties"]["status"] not in TERMINAL:
             self.runner.cancel(job["id"])
-        return Response(status_code=202)
+        operation = start_operation(self.ctx, job["id"], "cancel")
+        finish_operation(self.ctx, operation, "Succeeded")  # the request is taken; the runner ends the job
+        return accepted(self.ctx, request, operation, None, 202)
