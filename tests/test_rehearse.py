@@ -168,3 +168,25 @@ def test_a_rollout_killed_mid_way_is_followed_by_a_re_run_that_converges(rehears
         "rehearsal with fault killed-mid-rollout: `mlops deploy` failed: killed mid-rollout by the rehearsal "
         f"(fault killed-mid-rollout), as a runner that lost its machine; the re-run converged: traffic "
         f"c{commit[:8]} 100%")
+
+
+def test_a_two_stage_repo_rehearses_both_stages_through_the_registry(tmp_path):
+    # the generated form: production on its own endpoint in staging's workspace (tests/test_promotion.py covers
+    # production in a workspace of its own)
+    repo = bake(tmp_path, stages="staging-production")
+    run(["git", "init", "-q"], repo)
+    commit = commit_all(repo, "first")
+    result = mlops("rehearse", cwd=repo)
+    out = result.stdout
+    assert result.returncode == 0, out[-3000:] + result.stderr[-3000:]
+    steps = [line for line in out.splitlines() if line.startswith("== rehearsal: mlops ")]
+    assert [line.split(" (")[0] for line in steps] == [
+        "== rehearsal: mlops train", "== rehearsal: mlops deploy", "== rehearsal: mlops share",
+        "== rehearsal: mlops promote --version 1"]
+    calls = out.split("the REST calls the SDK made", 1)[1]
+    assert "registries/mlr-iris-classifier/import" in calls  # shared through the registry's own API
+    assert f"PUT    {{workspace}}/onlineEndpoints/iris-classifier-svc-prod/deployments/v1-c{commit[:7]}" in calls
+    assert "PUT    {workspace}/jobs/" in calls and calls.count("PUT    {workspace}/jobs/") == 1  # trained once
+    assert f"production traffic after:  v1-c{commit[:7]} 100%" in out
+    assert out.rstrip().endswith(f"rehearsal passed: traffic staging c{commit[:8]} 100%; production v1-c{commit[:7]} "
+                                 "100%; models iris-classifier-model:1")

@@ -1,10 +1,13 @@
 """Rehearse the merge on this machine: ``mlops train`` then ``mlops deploy`` against a local Azure ML stand-in.
 
-The two commands run exactly as the deploy workflow runs them on ``main`` (the same toolkit, as
+The commands run exactly as the deploy workflow runs them on ``main`` (the same toolkit, as
 subprocesses, with a run id per commit), but every Azure request goes to the stand-in on
 127.0.0.1 (``mlops.standin``), which runs the job in the smoke run's environment and the deployment
-under azmlinfsrv. A named fault makes Azure fail the way it does; the rehearsal reports the step
-that failed, its one-line error, and whether the endpoint's traffic stayed as it was. Reusing the
+under azmlinfsrv. A two-stage repo rehearses both stages: after staging's deploy, ``mlops share``
+(its ``version`` step output read back as the production job reads it) and ``mlops promote
+--version N`` into production's workspace, through the stand-in's registry. A named fault makes
+Azure fail the way it does; the rehearsal reports the step that failed, its one-line error, and
+whether the endpoints' traffic stayed as it was. Reusing the
 state folder rehearses a re-run: it must follow the finished job and register nothing new.
 """
 
@@ -24,6 +27,7 @@ from typing import Any
 from mlops.azureml.release_plan import REHEARSAL
 
 STEPS = ("train", "deploy")
+SHARE_OUTPUT = "github-output"  # the staging job's $GITHUB_OUTPUT, in the state folder
 DEFAULT_STATE = Path("build") / "rehearsal"
 SUMMARY = "step-summary.md"
 RUN_ID = "rehearsal"
@@ -56,6 +60,9 @@ class Rehearsal:
     traffic_after: dict[str, int] = field(default_factory=dict)
     models: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # two stages: production's traffic (the traffic fields above are staging's); None with one stage
+    production_before: dict[str, int] | None = None
+    production_after: dict[str, int] | None = None
 
     @property
     def summary(self) -> Path:
@@ -69,8 +76,9 @@ class Rehearsal:
 
     @property
     def traffic_intact(self) -> bool:
-        """A failed rehearsal left the endpoint's live traffic exactly as it found it."""
-        return live(self.traffic_after) == live(self.traffic_before)
+        """A failed rehearsal left each endpoint's live traffic exactly as it found it."""
+        return live(self.traffic_after) == live(self.traffic_before) and \
+            live(self.production_after or {}) == live(self.production_before or {})
 
 
 def live(traffic: dict[str, int]) -> dict[str, int]:
@@ -97,14 +105,19 @@ def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) 
     """Start the stand-in on ``state`` (fresh or reused), run train then deploy against it, report."""
     from mlops.azureml.provenance import read_provenance
     from mlops.project import load_project
+    from mlops.stages import release_stages
     from mlops.standin import StandIn
 
     project = load_project(project_dir)
+    stages = release_stages(project)
     started = time.monotonic()
     result = Rehearsal(state, list(faults))
     state.mkdir(parents=True, exist_ok=True)
     with StandIn(state) as standin:
-        result.traffic_before = read_traffic(standin, project)
+        with standin.environment():
+            result.traffic_before = read_traffic(standin, stages[0])
+            if len(stages) > 1:
+                result.production_before = read_traffic(standin, stages[1])
         seen = len(standin.requests())
         for fault in faults:
             standin.inject(fault)
@@ -113,65 +126,91 @@ def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) 
         env = workflow_environment(dict(os.environ), standin.client_environment(), commit, result.summary)
         for step in STEPS:
             log(f"\n== rehearsal: mlops {step} (against the stand-in at {standin.proxy_url}) ==")
-            outcome = run_workflow_step(project.root, step, env, standin.caller_killed)
+            outcome = run_workflow_step(project.root, [step], env, standin.caller_killed)
             result.steps.append(outcome)
             if outcome.exit_code:
                 break
+        if len(stages) > 1 and not result.failed:
+            result.steps += promote_to_production(project.root, env, state, log)
         standin.clear()
         if result.failed and any(fault.startswith(KILLED) for fault in faults):
             log("\n== rehearsal: the process was killed; mlops deploy again, as the re-run after a crash ==")
-            result.steps.append(run_workflow_step(project.root, "deploy", env, standin.caller_killed))
+            result.steps.append(run_workflow_step(project.root, ["deploy"], env, standin.caller_killed))
         result.requests = standin.requests()[seen:]
-        result.traffic_after = read_traffic(standin, project)
-        result.models = registered_models(standin, project)
+        with standin.environment():
+            result.traffic_after = read_traffic(standin, stages[0])
+            if len(stages) > 1:
+                result.production_after = read_traffic(standin, stages[1])
+            result.models = registered_models(standin, project)
     result.seconds = time.monotonic() - started
     return result
 
 
-def run_workflow_step(root: Path, step: str, env: dict[str, str], killed: threading.Event) -> StepResult:
-    """``mlops <step>`` in ``root`` with ``env``; its output passes through, its error line is kept.
+def promote_to_production(root: Path, env: dict[str, str], state: Path, log=print) -> list[StepResult]:
+    """The rest of a two-stage merge: ``mlops share`` as the staging job's last step, then ``mlops promote``
+    with the version that step wrote to ``$GITHUB_OUTPUT``, as the production job receives it."""
+    output = state / SHARE_OUTPUT
+    output.write_text("", encoding="utf-8")
+    log("\n== rehearsal: mlops share (staging's model into the stand-in's registry) ==")
+    shared = run_workflow_step(root, ["share"], {**env, "GITHUB_OUTPUT": str(output)})
+    if shared.exit_code:
+        return [shared]
+    versions = re.findall(r"^version=(\d+)$", output.read_text(encoding="utf-8"), re.MULTILINE)
+    if len(versions) != 1:
+        return [shared, StepResult("promote", 1, f"error: mlops share wrote no single version=N to {output}")]
+    log(f"\n== rehearsal: mlops promote --version {versions[0]} (production, from the registry) ==")
+    return [shared, run_workflow_step(root, ["promote", "--version", versions[0]], env)]
+
+
+def run_workflow_step(root: Path, args: list[str], env: dict[str, str],
+                      killed: threading.Event | None = None) -> StepResult:
+    """``mlops <args>`` in ``root`` with ``env``; its output passes through, its error line is kept.
 
     When the stand-in sets ``killed`` (fault killed-mid-rollout) the process is killed outright, as a
     runner that loses its machine: no handler of the toolkit's runs, whatever it had changed stays."""
-    process = subprocess.Popen([sys.executable, "-m", "mlops", "-C", str(root), step], env=env, cwd=root,
+    process = subprocess.Popen([sys.executable, "-m", "mlops", "-C", str(root), *args], env=env, cwd=root,
                                stderr=subprocess.PIPE, text=True)
     while True:
         try:
             stderr = process.communicate(timeout=KILL_WATCH_SECONDS)[1]
             break
         except subprocess.TimeoutExpired:
-            if killed.is_set():
+            if killed is not None and killed.is_set():
                 process.kill()
                 stderr = process.communicate()[1]
                 sys.stderr.write(stderr)
-                return StepResult(step, process.returncode or -9,
+                return StepResult(args[0], process.returncode or -9,
                                   f"error: killed mid-rollout by the rehearsal (fault {KILLED}), as a runner "
                                   "that lost its machine")
     sys.stderr.write(stderr)
     errors = [line for line in stderr.splitlines() if line.startswith(("error:", "internal error:"))]
-    return StepResult(step, process.returncode, errors[-1] if errors else stderr.strip()[-300:])
+    return StepResult(args[0], process.returncode, errors[-1] if errors else stderr.strip()[-300:])
 
 
-def _workspace(standin: Any, project: Any) -> str:
-    return standin.ctx.workspace_id(standin.subscription_id, project.azure.resource_group,
-                                    project.azure.workspace_name)
+def _workspace_client(standin: Any, project: Any) -> Any:
+    return standin.ml_client(project.azure.resource_group, project.azure.workspace_name)
 
 
-def read_traffic(standin: Any, project: Any) -> dict[str, int]:
-    """The endpoint's traffic as the stand-in holds it (what the SDK reads); empty when there is no endpoint yet.
+def read_traffic(standin: Any, stage: Any) -> dict[str, int]:
+    """The traffic of ``stage``'s endpoint (:class:`mlops.stages.Stage`) as the SDK reads it; empty when there
+    is no endpoint yet."""
+    from azure.core.exceptions import ResourceNotFoundError
 
-    Read from the stand-in's state, not through azure-ai-ml: importing the SDK in this process and signing
-    in again would cost the rehearsal seconds for an answer the stand-in has at hand."""
-    endpoint = standin.ctx.store.get("resources", f"{_workspace(standin, project)}/onlineEndpoints/"
-                                                  f"{project.experiment.service_name}") or {}
-    return {name: int(share) for name, share in (endpoint.get("properties", {}).get("traffic") or {}).items()}
+    try:
+        client = standin.ml_client(stage.resource_group, stage.workspace_name)
+        endpoint = client.online_endpoints.get(stage.service_name)
+    except ResourceNotFoundError:
+        return {}
+    return {name: int(share) for name, share in (endpoint.traffic or {}).items()}
 
 
 def registered_models(standin: Any, project: Any) -> list[str]:
-    """``name:version`` of every registered version of the experiment's model, from the stand-in's state."""
+    """``name:version`` of every registered version of the experiment's model."""
     name = project.experiment.model_name
-    versions = standin.ctx.store.children("resources", f"{_workspace(standin, project)}/models/{name}/versions")
-    return sorted(f"{name}:{version['id'].rsplit('/', 1)[-1]}" for version in versions)
+    try:
+        return sorted(f"{m.name}:{m.version}" for m in _workspace_client(standin, project).models.list(name=name))
+    except Exception:  # noqa: BLE001 - no model container yet: nothing registered
+        return []
 
 
 WORKSPACE_PATH = re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
@@ -186,17 +225,25 @@ def operations(requests: list[Any]) -> list[tuple[str, str, str, int]]:
     return [(method, path, version, counts[(method, path, version)]) for method, path, version in dict.fromkeys(keys)]
 
 
+def shares(traffic: dict[str, int]) -> str:
+    """Live traffic as ``name N%, ...``, or ``none``."""
+    return ", ".join(f"{k} {v}%" for k, v in live(traffic).items()) or "none"
+
+
 def verdict(result: Rehearsal) -> tuple[int, str]:
     """The exit code and the one line that sums the rehearsal up."""
     failed = result.failed
-    traffic = ", ".join(f"{k} {v}%" for k, v in live(result.traffic_after).items()) or "none"
+    traffic = shares(result.traffic_after)
+    if result.production_after is not None:
+        traffic = f"staging {traffic}; production {shares(result.production_after)}"
     faults = ", ".join(result.faults)
     if failed is None:
         recovered = f" (recovered from {faults})" if faults else ""
         return 0, f"rehearsal passed{recovered}: traffic {traffic}; models {', '.join(result.models) or 'none'}"
-    kept = ("checked: traffic as before" if result.traffic_intact else
-            "TRAFFIC CHANGED from " + (", ".join(f"{k} {v}%" for k, v in live(result.traffic_before).items())
-                                       or "none"))
+    before = shares(result.traffic_before)
+    if result.production_before is not None:
+        before = f"staging {before}; production {shares(result.production_before)}"
+    kept = "checked: traffic as before" if result.traffic_intact else f"TRAFFIC CHANGED from {before}"
     cause = f"with fault {faults}: " if faults else ""
     if result.steps[-1] is not failed and not result.steps[-1].exit_code:
         kept = f"the re-run converged: traffic {traffic}"

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mlops.rehearsal import Rehearsal
 
-HELP = ("rehearse the merge: `mlops train` then `mlops deploy` against a local Azure ML stand-in on 127.0.0.1, "
-        "with the REST calls they made and the final traffic")
+HELP = ("rehearse the merge: `mlops train` then `mlops deploy` (two stages: then `mlops share` and `mlops promote`) "
+        "against a local Azure ML stand-in on 127.0.0.1, with the REST calls they made and the final traffic")
 
 
 def add_arguments(parser) -> None:
@@ -43,7 +43,7 @@ def rehearse_merge(project_dir: Path, *, state: Path | None = None, faults: Sequ
 
 def run(args) -> int:
     """Rehearse, print the request log and the traffic, exit 1 when a command failed."""
-    from mlops.rehearsal import live, operations, verdict
+    from mlops.rehearsal import operations, shares, verdict
 
     result = rehearse_merge(args.project_dir, state=args.state, faults=args.inject)
     print(f"\n== rehearsal: the REST calls the SDK made ({len(result.requests)} requests; all in "
@@ -52,10 +52,11 @@ def run(args) -> int:
     for method, path, version, count in operations(result.requests):
         print(f"  {method:6} {path}" + (f"  api-version={version}" if version else "") +
               (f"  x{count}" if count > 1 else ""))
-    before = ", ".join(f"{k} {v}%" for k, v in live(result.traffic_before).items()) or "none"
-    after = ", ".join(f"{k} {v}%" for k, v in live(result.traffic_after).items()) or "none"
-    print(f"\ntraffic before: {before}\ntraffic after:  {after}\njob page summary: {result.summary}\n"
-          f"rehearsal took {result.seconds:.1f} s (state: {result.state})")
+    print(f"\ntraffic before: {shares(result.traffic_before)}\ntraffic after:  {shares(result.traffic_after)}")
+    if result.production_after is not None:
+        print(f"production traffic before: {shares(result.production_before or {})}\n"
+              f"production traffic after:  {shares(result.production_after)}")
+    print(f"job page summary: {result.summary}\nrehearsal took {result.seconds:.1f} s (state: {result.state})")
     code, line = verdict(result)
     print(line)
     return code
