@@ -48,7 +48,7 @@ lint:  setup ## ruff on the toolkit, hooks and tests
 	$(BIN)/ruff check scripts/src hooks tests benchmarks
 
 lock:  ## re-pin the toolkit's and the test tools' dependencies
-	$(UV) pip compile --quiet scripts/pyproject.toml --extra test --extra lint --universal --python-version $(PYTHON_VERSION) -o scripts/requirements.lock
+	$(UV) pip compile --quiet scripts/pyproject.toml --extra test --extra lint --extra notebook --universal --python-version $(PYTHON_VERSION) -o scripts/requirements.lock
 	$(UV) pip compile --quiet requirements-dev.in -c scripts/requirements.lock --universal --python-version $(PYTHON_VERSION) -o requirements-dev.lock
 
 clean:  ## remove .venv and build output

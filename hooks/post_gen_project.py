@@ -17,8 +17,9 @@ STAGES = json.loads(r'''{{ cookiecutter.stages | tojson }}''')
 
 # framework -> paths that only that framework uses
 FRAMEWORK_FILES = {
-    "sklearn": ["data/iris.csv", "serving/sklearn_predictor.py"],
-    "spacy": ["config.cfg", "data/make_forms.py", "data/forms", "serving/spacy_predictor.py"],
+    "sklearn": ["data/iris.csv", "data/evaluation/iris.csv", "serving/sklearn_predictor.py"],
+    "spacy": ["config.cfg", "data/make_forms.py", "data/forms", "data/evaluation/forms.jsonl",
+              "serving/spacy_predictor.py"],
 }
 
 

@@ -9,6 +9,9 @@ is read. It can inject what Azure does to a release: a failed job, a job that ne
 answer after a job submission, a deployment that never gets ready, a scoring script that answers
 500, an endpoint name held by another workspace, a quota refusal, transient 429/503 answers, and a
 crash (the process dying) after any change. Scoring requests reach a small HTTP server on 127.0.0.1.
+
+A job's model scores ``Workspace.next_scores`` (pop one per job, else ``SCORES``) on the evaluation
+data; a job with the quality gate's step writes the verdict the staged gate code gives.
 """
 
 from __future__ import annotations
@@ -30,7 +33,10 @@ from azure.ai.ml.entities import EndpointAuthKeys, KubernetesOnlineEndpoint
 from azure.ai.ml.exceptions import ErrorCategory, ErrorTarget, JobException
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, ServiceResponseError
 
+from mlops.gate_evaluation import make_record
+
 STUDIO = "https://ml.azure.com/runs/{}"
+SCORES = {"accuracy": 0.9737, "f1_macro": 0.9733}
 ENDPOINT_KEY = "fake-endpoint-key"
 WORKSPACES: dict[str, Workspace] = {}
 _ids = itertools.count(1)
@@ -79,6 +85,9 @@ class Poller:
 
     def done(self) -> bool:
         return self._done
+
+    def status(self) -> str:
+        return "Failed" if self._error is not None else "Succeeded" if self._done else "InProgress"
 
     def wait(self, timeout: float | None = None) -> None:
         self.result(timeout)
@@ -129,6 +138,7 @@ class Workspace:
         self.transient: dict[str, list[int]] = defaultdict(list)
         self.errors: dict[str, list[BaseException]] = defaultdict(list)
         self.job_failure: str | None = None
+        self.next_scores: list[dict[str, float]] = []
         self.deployment_never_ready = False
         self.deployment_fails: str | None = None
         self.smoke_status = 200
@@ -272,6 +282,7 @@ class SubmittedJob:
     compute: str
     tags: dict
     submitted: Any
+    scores: dict = None
 
     @property
     def studio_url(self) -> str:
@@ -297,7 +308,8 @@ class JobOperations(_Group):
                          tags: dict | None = None, experiment_name: str | None = None, skip_validation: bool = False,
                          **kwargs: Any):
         self._enter("create_or_update")
-        stored = SubmittedJob(job.name, "Queued", job.experiment_name, job.compute, dict(job.tags or {}), job)
+        scores = self._ws.next_scores.pop(0) if self._ws.next_scores else dict(SCORES)
+        stored = SubmittedJob(job.name, "Queued", job.experiment_name, job.compute, dict(job.tags or {}), job, scores)
         self._ws.jobs[job.name] = stored
         self._ws.changed()
         if self._ws.lose_job_answer:
@@ -326,8 +338,22 @@ class JobOperations(_Group):
             lines += ["Traceback (most recent call last):", f"ValueError: {self._ws.job_failure}"]
         else:
             (root / "outputs").mkdir(parents=True, exist_ok=True)
-            (root / "outputs" / "metrics.json").write_text(json.dumps({"accuracy": 0.9737, "f1_macro": 0.9733}))
+            (root / "outputs" / "metrics.json").write_text(json.dumps(job.scores))
+            if "evaluation_data" in (job.submitted.inputs or {}):
+                (root / "outputs" / "gate.json").write_text(json.dumps(self._gate_record(job)))
         (root / "user_logs" / "std_log.txt").write_text("\n".join(lines) + "\n")
+
+
+    def _gate_record(self, job: SubmittedJob) -> dict:
+        """What the staged gate step writes: the job's score judged with the staged rule against the champion's."""
+        staged = Path(job.submitted.base_path) / job.submitted.code / "mlops_gate" / "rule.json"
+        champion_input = (job.submitted.inputs or {}).get("champion_model")
+        label = str(champion_input.path).removeprefix("azureml:") if champion_input is not None else None
+        champion_scores = None
+        if label:
+            name, version = label.split(":")
+            champion_scores = self._ws.jobs[self._ws.models[(name, version)].tags["job"]].scores
+        return make_record(json.loads(staged.read_text()), "evaluation_data", job.scores, champion_scores, label)
 
 
 class OnlineEndpointOperations(_Group):

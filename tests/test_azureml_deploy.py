@@ -89,7 +89,9 @@ def test_first_release_creates_the_endpoint_and_smoke_tests_before_any_traffic(r
 
 def test_next_release_is_tested_at_zero_percent_then_takes_over_and_the_old_one_goes(repo):
     ws = live(repo)
-    result = run_deploy(repo, ws, NEXT_COMMIT)
+    lines = []
+    result = run_deploy(repo, ws, NEXT_COMMIT, lines)
+    assert f"  {NEW}: Healthy" in lines  # the studio's word for a deployment created
     assert ws.invocations == [(ENDPOINT, NEW, {OLD: 100})]
     assert ws.traffic(ENDPOINT) == {NEW: 100} and list(ws.deployments[ENDPOINT]) == [NEW]
     assert result.removed == [OLD]
@@ -103,12 +105,31 @@ def test_rerun_of_a_finished_release_changes_nothing(repo):
     assert ws.mutations == 0 and ws.traffic(ENDPOINT) == {OLD: 100}
 
 
+def test_deployment_still_being_created_at_the_timeout_is_not_deleted_and_a_rerun_follows_it(repo):
+    ws = live(repo)
+    ws.deployment_never_ready = True
+    lines = []
+    with pytest.raises(DeploymentFailed, match=f"{NEW} was still Creating after 30 minutes.*traffic left as it was "
+                                               f"\\({OLD} 100%\\); {NEW} is left in place: Azure refuses to delete"):
+        run_deploy(repo, ws, NEXT_COMMIT, lines)
+    assert ws.traffic(ENDPOINT) == {OLD: 100} and "online_deployments.begin_delete" not in ws.calls
+    assert any("Liveness probe failed" in line for line in lines)  # the new deployment's logs were printed
+    assert [line for line in lines if line.startswith(f"  {NEW}: ")] == [f"  {NEW}: Transitioning"]
+    ws.deployment_never_ready = False
+    ws.deployments[ENDPOINT][NEW]._provisioning_state = "Succeeded"  # Azure finished creating it
+    lines.clear()
+    run_deploy(repo, ws, NEXT_COMMIT, lines)
+    assert ws.traffic(ENDPOINT) == {NEW: 100} and list(ws.deployments[ENDPOINT]) == [NEW]
+
+
 def test_deployment_whose_provisioning_fails_is_deleted_and_traffic_stays(repo):
     ws = live(repo)
     ws.deployment_fails = "ResourceNotReady: User container has crashed or terminated"
+    lines = []
     with pytest.raises(DeploymentFailed, match="User container has crashed"):
-        run_deploy(repo, ws, NEXT_COMMIT)
+        run_deploy(repo, ws, NEXT_COMMIT, lines)
     assert_untouched(ws)
+    assert f"  {NEW}: Unhealthy" in lines
 
 
 def test_smoke_request_answered_500_deletes_the_new_deployment(repo):
@@ -324,6 +345,8 @@ def test_plan_against_the_workspace_says_create_change_or_keep(repo, monkeypatch
     assert f"model {MODEL}:1; 1 x Standard_DS3_v2" in out  # the version deploy would really use
     assert "-> CREATE\n" in out  # the environment, the data and the job do not exist in this workspace
     assert "online endpoint (the service's stable URL): iris-classifier-svc\n   -> KEEP" in out
+    assert f"scores the new model and champion {MODEL}:1 (deployment {OLD}, 100% of {ENDPOINT}'s traffic)" in out
+    assert f"--champion_model ${{{{inputs.champion_model}}}} --champion {MODEL}:1" in out
 
 
 def test_deploy_without_the_scoring_script_says_which_file_is_missing(tmp_path):

@@ -65,9 +65,17 @@ def test_plan_writes_files_the_sdk_loaders_accept(tmp_path, framework):
     job = load_job(out / "job.yml")
     assert job.name == "iris-classifier-99"  # the same for every attempt of run 99
     assert job.tags == {"git_commit": commit, "pull_request": "12"}
-    assert job.command.startswith("python train.py --training_data ${{inputs.training_data}} ")
+    training, gate_step = job.command.split(" && ")
+    assert training.startswith("python train.py --training_data ${{inputs.training_data}} ")
+    evaluation = {"sklearn": "iris-classifier-evaluation", "spacy": "iris-classifier-forms-evaluation"}[framework]
+    # The quality gate's step runs in the same job; offline there is no champion: it is read when `mlops train` runs.
+    pinned = load_data(out / "data-gate-evaluation.yml")  # registered from the repo, versioned by its content
+    assert pinned.name == evaluation and pinned.version != "1"
+    assert gate_step == ("python -m mlops_gate.gate_evaluation --evaluation_data ${{inputs.evaluation_data}} "
+                         f"--evaluation_label azureml:{evaluation}:{pinned.version}")
+    assert job.inputs["evaluation_data"].path == f"{evaluation}:{pinned.version}" and "champion_model" not in job.inputs
     if framework == "sklearn":
-        assert job.command.endswith(" --n_estimators 200 --test_size 0.25")
+        assert training.endswith(" --n_estimators 200 --test_size 0.25")
         assert job.inputs["training_data"].path == f"iris-classifier-data:{data.version}"  # loader drops "azureml:"
     assert job.experiment_name == "iris-classifier" and job.compute == "cpu-cluster"
     # the job's code is the smoke run's snapshot, byte for byte
@@ -87,7 +95,8 @@ def test_plan_writes_files_the_sdk_loaders_accept(tmp_path, framework):
     for words in ("training cluster (machines that run the training job): cpu-cluster",
                   "online endpoint (the service's stable URL): iris-classifier-svc",
                   "create at 0% traffic", "Offline: nothing in Azure was read or changed", "never shrunk",
-                  "the smoke run reads data/"):
+                  "the smoke run reads data/", "quality gate (release decision)",
+                  "the champion read from the endpoint when `mlops train` runs"):
         assert words in summary, words
 
 
@@ -147,7 +156,7 @@ def test_an_input_binding_naming_no_input_is_refused(tmp_path):
     edit_yaml(repo / "iris-classifier.yml", lambda e: e["train"]["args"].update(test_size="${{inputs.labels}}"))
     result = mlops("plan", cwd=repo)
     assert result.returncode == 1
-    assert "${{inputs.labels}} names no input (inputs: training_data)" in result.stderr
+    assert "${{inputs.labels}} names no input (inputs: evaluation_data, training_data)" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 

@@ -19,9 +19,9 @@ from mlops.serving import ADAPTERS, plan_launch, resolve_model, serving_python
 CONTRACTS = ["month-to-month", "one-year", "two-year"]
 
 
-def write_churn_csv(path: Path, rows: int = 400) -> None:
+def write_churn_csv(path: Path, rows: int = 400, seed: int = 11) -> None:
     """Numbers (whole and decimal, some missing), a text category, true/false and a target named `churned`."""
-    rng = random.Random(11)
+    rng = random.Random(seed)
     lines = ["tenure_months,monthly_charges,support_calls,contract,paperless_billing,churned"]
     for _ in range(rows):
         tenure, calls, contract = rng.randint(1, 72), rng.randint(0, 6), rng.choice(CONTRACTS)
@@ -61,18 +61,23 @@ def test_the_readme_section_swaps_iris_for_a_mixed_type_csv(repo, tmp_path):
     assert commands == ["make validate", "make smoke-train", "make sample-request", "make test", "make check"]
     steps = iter(commands)
 
-    # 1. the data
+    # 1. the data, and rows held out of it for the quality gate
     write_churn_csv(repo / "data" / "churn.csv")
     (repo / "data" / "iris.csv").unlink()
+    write_churn_csv(repo / "data" / "evaluation" / "churn.csv", rows=100, seed=12)
+    (repo / "data" / "evaluation" / "iris.csv").unlink()
     # 2. the experiment file
     experiment = next(repo.glob("*.yml"))
     edit(experiment, "sample: data/iris.csv", "sample: data/churn.csv")
     edit(experiment, "register_from: data/iris.csv", "register_from: data/churn.csv")
     edit(experiment, "Iris measurements (from scikit-learn's bundled copy) with their species.",
          "Customers and whether they churned.")
+    edit(experiment, "sample: data/evaluation/iris.csv", "sample: data/evaluation/churn.csv")
+    edit(experiment, "register_from: data/evaluation/iris.csv", "register_from: data/evaluation/churn.csv")
     run(next(steps).split(), repo)
-    # 3. the training script
+    # 3. the training script, and the label the gate's evaluate.py scores against
     edit(repo / "train.py", 'TARGET = "species"', 'TARGET = "churned"')
+    edit(repo / "evaluate.py", 'LABEL = "species"', 'LABEL = "churned"')
     run(next(steps).split(), repo)
     # 4. the sample request
     run(next(steps).split(), repo)

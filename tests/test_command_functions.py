@@ -38,7 +38,8 @@ def test_validate_and_plan_return_data(tmp_path):
     assert validate(repo).errors == []
     report = plan(Path(repo))
     assert report.compared is False
-    assert sorted(report.plan.documents) == ["compute.yml", "data-training_data.yml", "deployment.yml", "endpoint.yml",
-                                             "environment.yml", "job.yml", "model.yml", "serving-environment.yml"]
-    assert [item.command for item in report.items].count("deploy") == 3
+    assert sorted(report.plan.documents) == ["compute.yml", "data-gate-evaluation.yml", "data-training_data.yml",
+                                             "deployment.yml", "endpoint.yml", "environment.yml", "job.yml",
+                                             "model.yml", "serving-environment.yml"]
+    assert [item.command for item in report.items].count("deploy") == 4  # the quality gate's decision is one
     assert report.plan.project.experiment.model_name == "iris-classifier-model"

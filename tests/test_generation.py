@@ -22,13 +22,14 @@ COMMON_FILES = {
     ".env.example", ".gitattributes", ".gitignore", ".pre-commit-config.yaml", ".python-version",
     ".vscode/settings.json", "Makefile", "README.md", "ruff.toml", "pyproject.toml",
     "azure-compute-config.json", "azure-config.json", "environment/environment.yml",
-    "tests/test_experiment.py", "tests/test_config_properties.py", "train.py",
+    "tests/test_experiment.py", "tests/test_config_properties.py", "train.py", "evaluate.py",
+    "notebooks/walkthrough.ipynb",
     "serving/app.py", "serving/score.py", "serving/contract.py", "serving/batching.py", "serving/sample-request.json",
 }
 FRAMEWORK_FILES = {
-    "sklearn": {"data/iris.csv", "serving/sklearn_predictor.py"},
+    "sklearn": {"data/iris.csv", "data/evaluation/iris.csv", "serving/sklearn_predictor.py"},
     "spacy": {"config.cfg", "data/make_forms.py", "data/forms/train.jsonl", "data/forms/dev.jsonl",
-              "serving/spacy_predictor.py"},
+              "data/evaluation/forms.jsonl", "serving/spacy_predictor.py"},
 }
 
 

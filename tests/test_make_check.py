@@ -39,6 +39,11 @@ def test_generated_repo_passes_make_check(set_up_repo, tmp_path, framework):
         assert model.is_file() and model.stat().st_size > 0
     shown = SHOWN[framework]
     assert f"| {shown} | {metrics[shown]} |" in summary.read_text()
+    # The quality gate's step ran as in the job: the smoke model judged against a locally saved copy of itself.
+    gate = json.loads((repo / "outputs" / "gate.json").read_text())
+    assert gate["champion"]["model"] == "local:smoke-champion"
+    assert gate["champion"]["metrics"] == gate["challenger"]["metrics"] and shown in gate["challenger"]["metrics"]
+    assert f"| {shown} (primary) |" in summary.read_text()
 
     latest = max(mlflow_runs(repo), key=lambda path: path.stat().st_mtime)
     assert float((latest / "metrics" / shown).read_text().split()[1]) == metrics[shown]

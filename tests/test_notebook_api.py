@@ -12,6 +12,8 @@ from mlops import AzureMLRun
 from mlops.errors import MlopsError
 from mlops.notebook import NotebookError
 
+pytest_plugins = ["mlops.standin.fixtures"]
+
 
 @pytest.fixture(scope="module")
 def baked(tmp_path_factory):
@@ -122,3 +124,22 @@ def test_a_command_error_is_one_exception_with_the_clis_line(iris):
         arun.api_test()
     assert cli.stderr.strip() == f"error: {raised.value}"
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def test_setup_run_ensures_what_train_needs_and_submits_nothing(iris, standin):
+    lines = []
+    plan = AzureMLRun(iris, log=lines.append).setup_run()
+    config = json.loads((iris / "azure-config.json").read_text())
+    standin_client = standin.ml_client(config["resource_group"], config["workspace_name"])
+    steps = [line for line in lines if line[:1].isdigit()]
+    assert steps == ["1/5 training cluster", "2/5 environment", "3/5 data"]
+    assert standin_client.compute.get("cpu-cluster").name == "cpu-cluster"
+    environments = [environment.name for environment in standin_client.environments.list()]
+    assert environments == [plan.documents["environment.yml"]["name"]]
+    written = [request for request in standin.requests() if request.method in ("PUT", "POST", "PATCH")]
+    assert written and not [request for request in written if "/jobs/" in request.path or "/models/" in request.path]
+
+
+def test_serve_names_the_adapters_it_knows(iris):
+    with pytest.raises(MlopsError, match=r"^serve\(adapter='gunicorn'\): choose 'app' or 'score'$"):
+        AzureMLRun(iris).serve("gunicorn")

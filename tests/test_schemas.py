@@ -99,6 +99,7 @@ def settings_classes():
         ("experiment serve", sections["serve"], project.ServeSettings),
         ("experiment deploy", sections["deploy"], project.DeploySettings),
         ("experiment inputs.*", sections["inputs"]["additionalProperties"], project.Input),
+        ("experiment gate", sections["gate"], project.GateSettings),
         ("azure-stages", stages, project.StagesSettings),
         ("azure-stages registry", stages["properties"]["registry"], project.RegistrySettings),
         ("azure-stages production", stages["properties"]["production"], project.ProductionSettings),

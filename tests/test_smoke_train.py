@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from conftest import copy_sharing_venv, mlops, run
 from mlops.local_runs import read_runs
+from mlops.smoke import isolated_environment, run_streamed
 
 
 def tracked_digest(repo: Path) -> dict[str, str]:
@@ -130,3 +134,22 @@ def test_outputs_of_other_code_are_refused_until_the_smoke_run_is_repeated(repo)
     assert "comes from a smoke run of other code" in only_line(mlops("api-test", cwd=repo))
     assert mlops("smoke-train", cwd=repo).returncode == 0
     assert "comes from a smoke run of other code" not in mlops("api-test", "--adapter", "app", cwd=repo).stderr
+
+
+def test_the_scripts_lines_come_through_log_as_printed_and_a_run_past_its_timeout_is_killed(tmp_path):
+    lines = []
+    script = "import sys\nprint('one')\nprint('oops', file=sys.stderr)\nprint('two')\nsys.exit(3)"
+    result = run_streamed([sys.executable, "-c", script], tmp_path, dict(os.environ), 60, lines.append)
+    assert (lines, result.returncode, result.stderr) == (["one", "two"], 3, "oops\n")
+    started = time.monotonic()
+    slow = "import time\nprint('started')\ntime.sleep(60)"
+    assert run_streamed([sys.executable, "-c", slow], tmp_path, dict(os.environ), 1, lines.append) is None
+    assert time.monotonic() - started < 30 and lines[-1] == "started"
+
+
+def test_a_jupyter_kernels_plot_backend_is_not_passed_to_the_runtime(monkeypatch):
+    # the runtime has no matplotlib_inline: `import matplotlib` fails there with this backend set
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    assert "MPLBACKEND" not in isolated_environment()
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    assert isolated_environment()["MPLBACKEND"] == "Agg"

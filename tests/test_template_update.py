@@ -274,12 +274,12 @@ def test_the_update_names_the_template_changes_to_files_the_user_owns(v1_repo):
 # --- who owns what -----------------------------------------------------------------------------------
 
 OWNED = {
-    "sklearn": {"data/iris.csv", "serving/sklearn_predictor.py"},
+    "sklearn": {"data/iris.csv", "data/evaluation/iris.csv", "serving/sklearn_predictor.py"},
     "spacy": {"config.cfg", "data/make_forms.py", "data/forms/train.jsonl", "data/forms/dev.jsonl",
-              "serving/spacy_predictor.py"},
+              "data/evaluation/forms.jsonl", "serving/spacy_predictor.py"},
 }
-OWNED_BY_EVERY_VARIANT = {"train.py", "iris-classifier.yml", "azure-config.json", "azure-compute-config.json",
-                          "environment/environment.yml", "serving/sample-request.json"}
+OWNED_BY_EVERY_VARIANT = {"train.py", "evaluate.py", "iris-classifier.yml", "azure-config.json",
+                          "azure-compute-config.json", "environment/environment.yml", "serving/sample-request.json"}
 
 
 @pytest.mark.parametrize("framework", sorted(OWNED))

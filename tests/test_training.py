@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from azure_fixtures import edit_yaml
 
 from conftest import PNG_MAGIC, bake, mlflow_runs, mlops, run
 from mlops.runtime_env import ensure_venv
@@ -37,6 +38,25 @@ metrics = {"r2": round(float(r2_score(y_test, predictions)), 4),
            "mae": round(float(mean_absolute_error(y_test, predictions)), 4)}
 '''
 
+REFERENCE_EVALUATE = '''\
+from pathlib import Path
+
+import joblib
+import pandas as pd
+from sklearn.metrics import mean_absolute_error, r2_score
+
+
+def load_model(folder):
+    return joblib.load(next(Path(folder).rglob("model.joblib")))
+
+
+def evaluate(model, data):
+    frame = pd.read_csv(data)
+    predictions = model.predict(frame[["sepal_length", "sepal_width", "petal_length"]])
+    return {"r2": round(float(r2_score(frame["petal_width"], predictions)), 4),
+            "mae": round(float(mean_absolute_error(frame["petal_width"], predictions)), 4)}
+'''
+
 
 @pytest.mark.slow  # builds the runtime environment
 def test_a_reference_base_file_assembles_smoke_trains_and_produces_everything(tmp_path):
@@ -44,6 +64,11 @@ def test_a_reference_base_file_assembles_smoke_trains_and_produces_everything(tm
     (repo / "train.py").write_text(REFERENCE_BASE)
     experiment = repo / "petal-width.yml"  # the script reads data/ itself: ship it next to the script
     experiment.write_text(experiment.read_text().replace("\ntrain:\n", "\nlocal:\n  - data\n\ntrain:\n"))
+    # Other metrics than the template's: the quality gate names them, evaluate.py reports them.
+    (repo / "evaluate.py").write_text(REFERENCE_EVALUATE)
+    edit_yaml(experiment, lambda data: data["gate"].update(
+        primary={"metric": "r2"}, guards={"mae": {"direction": "minimize", "max_drop": 0.05}},
+        floors={"r2": {"min": 0.8}}))
     summary = tmp_path / "summary.md"
     result = mlops("smoke-train", cwd=repo, env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert result.returncode == 0, result.stdout + result.stderr
@@ -53,6 +78,8 @@ def test_a_reference_base_file_assembles_smoke_trains_and_produces_everything(tm
     assert not (repo / "outputs/confusion_matrix.png").exists()
     assert (repo / "outputs/model.joblib").stat().st_size > 0
     assert "plot: outputs/predicted_vs_actual.png" in result.stdout
+    gate = json.loads((repo / "outputs/gate.json").read_text())
+    assert set(gate["challenger"]["metrics"]) == {"r2", "mae"} and gate["verdict"]["passed"]
     text = summary.read_text()
     assert "| metric | value |" in text and f"| r2 | {metrics['r2']} |" in text
     [mlflow_run] = mlflow_runs(repo)
@@ -77,8 +104,8 @@ def test_the_shipped_forms_are_what_the_corpus_script_writes(tmp_path):
     repo = bake(tmp_path, framework="spacy")
     subprocess.run([sys.executable, "data/make_forms.py", "--out", str(tmp_path / "again")], cwd=repo, check=True,
                    capture_output=True)
-    for split in ("train", "dev"):
-        assert (tmp_path / "again" / f"{split}.jsonl").read_bytes() == (repo / f"data/forms/{split}.jsonl").read_bytes()
+    for written in ("forms/train.jsonl", "forms/dev.jsonl", "evaluation/forms.jsonl"):
+        assert (tmp_path / "again" / written).read_bytes() == (repo / "data" / written).read_bytes()
 
 
 @pytest.mark.slow  # builds the runtime environment

@@ -1,11 +1,12 @@
-"""Write the synthetic PII-in-forms corpus: data/forms/train.jsonl and data/forms/dev.jsonl.
+"""Write the synthetic PII-in-forms corpus: data/forms/{train,dev}.jsonl and data/evaluation/forms.jsonl.
 
 Every value is made up and safe to publish: names from short lists, e-mail addresses at example.com
 and example.org (reserved for documentation), phone numbers in the fictional 555-01xx range and social
 security numbers with area numbers 900-999, which are never issued. Run it again to grow the corpus:
-the same seed writes the same files.
+the same seed writes the same files. The evaluation forms (the quality gate's pinned data) are drawn
+after the others, so adding them changed neither training file.
 
-    python data/make_forms.py [--train 240] [--dev 60] [--seed 13]
+    python data/make_forms.py [--train 240] [--dev 60] [--evaluation 60] [--seed 13]
 """
 
 import argparse
@@ -75,15 +76,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=int, default=240)
     parser.add_argument("--dev", type=int, default=60)
+    parser.add_argument("--evaluation", type=int, default=60)
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "forms")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    args.out.mkdir(parents=True, exist_ok=True)
-    for split, count in (("train", args.train), ("dev", args.dev)):
+    targets = (("forms/train.jsonl", args.train), ("forms/dev.jsonl", args.dev),
+               ("evaluation/forms.jsonl", args.evaluation))
+    for relative, count in targets:
         lines = [json.dumps(form(rng), ensure_ascii=False) for _ in range(count)]
-        (args.out / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        print(f"wrote {count} forms to {args.out / f'{split}.jsonl'}")
+        target = args.out / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"wrote {count} forms to {target}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Stage the code snapshot a training job runs: the assembled training script and the ``local`` folders.
+"""Stage the code snapshot a training job runs: the assembled training script, the ``local`` folders, the gate.
 
 The smoke run executes in this snapshot exactly as the Azure job does, so a data file that the
 experiment file forgot to list under ``local`` fails on the pull request, not in Azure. The training
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from mlops.assembly import assemble_file
 from mlops.frameworks import get_framework
+from mlops.gate_staging import stage_gate
 from mlops.project import Project
 
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "outputs")
@@ -28,6 +29,7 @@ def stage_job_code(project: Project, destination: Path, log=print) -> Path:
         log(str(warning))
     stage_files(project.root, [script, *project.experiment.local], destination)
     (destination / script).write_text(assembly.text, encoding="utf-8")
+    stage_gate(project, destination)
     return destination / script
 
 

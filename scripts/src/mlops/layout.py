@@ -58,6 +58,10 @@ class Layout:
         """The server log ``mlops api-test`` keeps for ``adapter``."""
         return self.root / BUILD_DIR / "api-test" / f"{adapter}.log"
 
+    def serve_log(self, adapter: str) -> Path:
+        """The log of a server started in the background (``AzureMLRun.serve``) for ``adapter``."""
+        return self.root / BUILD_DIR / "serve" / f"{adapter}.log"
+
 
 class ExperimentFileError(MlopsError):
     """No single experiment file at the repo root; ``problem`` says why and what to do."""

@@ -16,14 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 from mlops.errors import MlopsError, UsageError
 from mlops.layout import BUILD_DIR, COMPUTE_CONFIG, Layout, find_experiment_file
+from mlops.notebook_display import NotebookLog
 from mlops.session_config import SessionConfig, remove_session_folder, session_folder
 
 if TYPE_CHECKING:
     from mlops.azureml.deployment import DeployResult
+    from mlops.azureml.release_plan import ReleasePlan
     from mlops.azureml.training import TrainResult
+    from mlops.background_server import BackgroundServer
     from mlops.commands.api_test import AdapterCheck
     from mlops.commands.plan import PlanReport
     from mlops.commands.smoke_train import SmokeTraining
+    from mlops.server_process import RunningServer
 
 # The original AzureMLRun's settings that no longer exist here, and what took their place.
 REPLACED = {
@@ -57,7 +61,8 @@ class AzureMLRun:
     debug:
         Keep the full traceback (the Azure SDK's included) on errors, like ``mlops --debug``.
     log:
-        Where progress lines go (default: printed as they come).
+        Where progress lines go (default: printed as they come; in Jupyter, a job's or a deployment's
+        status stays on one line, updated in place).
 
     The original's other settings are refused with what replaced them (``REPLACED`` in this module).
     The pull-request workflow stays the way to production: use this class to explore and rehearse.
@@ -72,7 +77,7 @@ class AzureMLRun:
         self.root = _experiment_root(Path(folder) if folder is not None else Path.cwd())
         self.plots = plots
         self.debug = debug
-        self.log = log or _print_now
+        self.log = log or NotebookLog()
         self.yaml_config = SessionConfig(find_experiment_file(self.root), self._check_session)
         """The experiment file as a dict: changes are checked now and used by this session (``save()`` keeps them)."""
         self.azure_compute_config = SessionConfig(self.root / COMPUTE_CONFIG, self._check_session)
@@ -107,6 +112,12 @@ class AzureMLRun:
             self.log(f"{number}. {item.what}: {item.name} -> {item.action}")
         return report
 
+    def setup_run(self) -> ReleasePlan:
+        """What ``mlops train`` ensures before the job: the training cluster, the environment and the data."""
+        from mlops.commands.train import setup_training
+
+        return self._call(setup_training, log=self.log)
+
     def train_model(self) -> TrainResult:
         """``mlops train``: ensure cluster, environment and data, run the job, register its model."""
         from mlops.commands.train import train
@@ -137,14 +148,49 @@ class AzureMLRun:
                                 "api_test() again")
         return checks
 
+    def serve(self, adapter: str = "app", *, port: int | None = None, model: Path | None = None) -> BackgroundServer:
+        """``mlops serve`` in the background: the started server (``.url``, ``.predict(payload)``, ``.stop()``),
+        ready to answer; ``with arun.serve() as server:`` stops it at the end of the block.
+
+        ``adapter`` ``"app"`` (serving/app.py under uvicorn) or ``"score"`` (score.py under azmlinfsrv, as
+        Azure runs it); ``port`` defaults to a free one (``server.url`` says which); ``model`` to the last
+        smoke run's."""
+        from mlops.background_server import BackgroundServer
+        from mlops.serving import ADAPTERS
+
+        if adapter not in ADAPTERS:
+            raise UsageError(f"serve(adapter={adapter!r}): choose {' or '.join(map(repr, ADAPTERS))}")
+        return BackgroundServer(lambda: self._serving(adapter, port, model)).start()
+
+    @contextmanager
+    def _serving(self, adapter: str, port: int | None, model: Path | None) -> Iterator[RunningServer]:
+        from mlops.commands.serve import prepare_server
+        from mlops.server_process import free_port, running_server
+        from mlops.serving import ADAPTERS
+
+        with self._session() as folder, self._errors():  # the session folder lives as long as the server
+            port = port or free_port("0.0.0.0" if ADAPTERS[adapter].all_interfaces else "127.0.0.1")
+            launch = prepare_server(folder, adapter=adapter, port=port, model=model, log=self.log)
+            log_file = Layout(self.root, self.yaml_config.path).serve_log(adapter)
+            with running_server(launch, log_file, log=self.log) as server:
+                model = launch.model.relative_to(folder) if launch.model.is_relative_to(folder) else launch.model
+                self.log(f"serving {model} at {server.base_url}{launch.adapter.predict_path} "
+                         f"(log: {log_file.relative_to(self.root)})")
+                yield server
+
     def _call(self, function: Callable[..., Any], **options: Any) -> Any:
-        with self._session() as folder:
-            try:
-                return function(folder, **options)
-            except MlopsError as error:
-                if self.debug:
-                    raise
-                raise NotebookError(str(error), findings=error.findings) from None
+        with self._session() as folder, self._errors():
+            return function(folder, **options)
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """A command's error as one NotebookError with the CLI's line (the original with ``debug=True``)."""
+        try:
+            yield
+        except MlopsError as error:
+            if self.debug:
+                raise
+            raise NotebookError(str(error), findings=error.findings) from None
 
     @contextmanager
     def _session(self) -> Iterator[Path]:
@@ -185,10 +231,6 @@ def _experiment_root(start: Path) -> Path:
             return folder
     raise UsageError(f"{start}: no experiment repo here or above (an <experiment>.yml next to {COMPUTE_CONFIG}): "
                      "pass AzureMLRun(folder=...)")
-
-
-def _print_now(line: str) -> None:
-    print(line, flush=True)
 
 
 def _show_images(paths: Sequence[Path], log: Callable[[str], None]) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import MlopsError
+from mlops.gate import DEPLOY, EVALUATION_SCRIPT, RULE_KEYS
 from mlops.layout import Layout
 from mlops.runtime_spec import RuntimeSpec, load_runtime_spec
 from mlops.validation import validate_project
@@ -139,6 +140,26 @@ class DeploySettings:
 
 
 @dataclass(frozen=True)
+class GateSettings:
+    """``gate:``: the quality gate's pinned evaluation data and script, and its rule as written.
+
+    Parts of the rule left out (None) take the framework's defaults: :func:`mlops.gate.rule_from_config`.
+    """
+
+    evaluation_data: Input
+    evaluation_script: str = EVALUATION_SCRIPT
+    primary: Mapping[str, Any] | None = None
+    guards: Mapping[str, Any] | None = None
+    floors: Mapping[str, Any] | None = None
+    tie: str = DEPLOY
+
+    @property
+    def rule(self) -> dict[str, Any]:
+        """The rule's parts as written (``primary``, ``guards``, ``floors``, ``tie``), without the ones left out."""
+        return {key: getattr(self, key) for key in RULE_KEYS if getattr(self, key) is not None}
+
+
+@dataclass(frozen=True)
 class ExperimentSettings:
     """``<experiment>.yml``: names, the runtime spec's path, the job's files and arguments, each stage's settings."""
 
@@ -156,6 +177,7 @@ class ExperimentSettings:
     smoke: SmokeSettings = field(default_factory=SmokeSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
     deploy: DeploySettings = field(default_factory=DeploySettings)
+    gate: GateSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -268,6 +290,7 @@ def experiment_settings(data: Mapping[str, Any]) -> ExperimentSettings:
         "smoke": SmokeSettings(**data.get("smoke", {})),
         "serve": ServeSettings(**data.get("serve", {})),
         "deploy": _deploy_settings(data.get("deploy", {})),
+        "gate": _gate_settings(data["gate"]) if "gate" in data else None,
     }
     return ExperimentSettings(**{**{k: v for k, v in data.items() if k not in sections}, **sections})
 
@@ -279,6 +302,10 @@ def _deploy_settings(data: Mapping[str, Any]) -> DeploySettings:
     if "rollout" in data:
         converted["rollout"] = tuple(data["rollout"])
     return DeploySettings(**converted)
+
+
+def _gate_settings(data: Mapping[str, Any]) -> GateSettings:
+    return GateSettings(**{**data, "evaluation_data": Input(name="evaluation_data", **data["evaluation_data"])})
 
 
 def _settings(kind: type, data: Mapping[str, Any]) -> Any:

@@ -15,6 +15,8 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,7 @@ from typing import Any
 from mlops.assembly import assemble_file
 from mlops.errors import MlopsError
 from mlops.frameworks import get_framework
+from mlops.gate_smoke import run_gate_step
 from mlops.job_code import stage_job_code
 from mlops.metrics import METRICS_FILE, read_metrics
 from mlops.project import Project
@@ -47,6 +50,7 @@ class SmokeResult:
     metrics: dict[str, Any]
     seconds: float
     plots: list[Path]
+    gate: dict[str, Any] | None = None
 
 
 def imported_modules(script: Path) -> list[tuple[str, int]]:
@@ -80,6 +84,10 @@ def missing_modules(python: Path, modules: list[str], code_dir: Path) -> list[st
 def isolated_environment() -> dict[str, str]:
     """The current environment without anything that would leak the toolkit's packages into the runtime."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+    # A Jupyter kernel sets MPLBACKEND=module://matplotlib_inline...: a module of the toolkit's
+    # environment that the runtime lacks, so matplotlib in the child would fail to import.
+    if env.get("MPLBACKEND", "").startswith("module://"):
+        del env["MPLBACKEND"]
     env["PYTHONNOUSERSITE"] = "1"
     return env
 
@@ -99,8 +107,9 @@ def missing_package_error(module: str, script_name: str, line: int | None, spec_
                       f"add '{package}' under pip: in {spec_file}")
 
 
-def run_smoke_training(project: Project, log=print) -> SmokeResult:
-    """Stage the job, check its imports, run it with the smoke overrides and collect its outputs."""
+def run_smoke_training(project: Project, log=print, champion: Path | None = None) -> SmokeResult:
+    """Stage the job, check its imports, run it with the smoke overrides (and the gate's step against
+    ``champion``, a locally saved model) and collect its outputs."""
     spec_file = project.experiment.dependencies
     # What this run rewrites goes first: a run that fails leaves no older model for later checks to pass on.
     outputs = clear_outputs(project.layout.outputs)
@@ -109,10 +118,11 @@ def run_smoke_training(project: Project, log=print) -> SmokeResult:
     script = stage_job_code(project, project.layout.smoke_dir, log=log)
     check_imports(project, python, script, spec_file)
     seconds = _run_training(project, python, script, spec_file, log)
+    gate = run_gate_step(project, python, script.parent, smoke_environment(project), champion, log)
     _collect_outputs(script.parent / OUTPUTS, outputs)
     write_record(outputs, fingerprint, {"seconds": round(seconds, 1)})
     return SmokeResult(outputs=outputs, metrics=read_metrics(outputs / METRICS_FILE), seconds=seconds,
-                       plots=sorted(outputs.glob("*.png")))
+                       plots=sorted(outputs.glob("*.png")), gate=gate)
 
 
 def check_imports(project: Project, python: Path, script: Path, spec_file: str) -> None:
@@ -135,12 +145,10 @@ def _run_training(project: Project, python: Path, script: Path, spec_file: str, 
     command = [str(python), script.name, *project.smoke_arguments]
     log(f"Smoke training: {script_name} {' '.join(command[2:])}")
     started = time.monotonic()
-    try:
-        result = subprocess.run(command, cwd=script.parent, env=smoke_environment(project), timeout=timeout,
-                                stderr=subprocess.PIPE, text=True)
-    except subprocess.TimeoutExpired:
+    result = run_streamed(command, script.parent, smoke_environment(project), timeout, log)
+    if result is None:
         raise MlopsError(f"{script_name} ran longer than smoke.timeout_seconds ({timeout} s): "
-                         "make the smoke overrides smaller") from None
+                         "make the smoke overrides smaller")
     if result.stderr:
         framework = get_framework(project.experiment.framework)
         sys.stderr.write(map_traceback(result.stderr, script, script_name,
@@ -151,6 +159,27 @@ def _run_training(project: Project, python: Path, script: Path, spec_file: str, 
             raise missing_package_error(missing.group(1), script_name, None, spec_file)
         raise MlopsError(f"{script_name} failed with exit code {result.returncode} (its output is above)")
     return time.monotonic() - started
+
+
+def run_streamed(command: list[str], cwd: Path, env: dict[str, str], timeout: float,
+            log) -> subprocess.CompletedProcess | None:
+    """Run ``command``, each line it prints passed to ``log`` as it comes (a notebook cell shows it too);
+    return its exit code and stderr, or None when it ran past ``timeout`` seconds and was killed."""
+    timed_out = threading.Event()
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr, subprocess.Popen(
+            command, cwd=cwd, env={**env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE, stderr=stderr,
+            text=True, encoding="utf-8", errors="replace") as process:
+        timer = threading.Timer(timeout, lambda: (timed_out.set(), process.kill()))
+        timer.start()
+        try:
+            for line in process.stdout:
+                log(line.rstrip("\n"))
+            returncode = process.wait()
+        finally:
+            timer.cancel()
+        stderr.seek(0)
+        result = subprocess.CompletedProcess(command, returncode, stderr=stderr.read())
+    return None if timed_out.is_set() else result
 
 
 def clear_outputs(outputs: Path) -> Path:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +25,9 @@ from typing import Any
 
 from mlops.azureml.assets import ensure_environment_asset
 from mlops.azureml.deployment_request import score_deployment
+from mlops.azureml.deployment_state import StateLine, follow_operation
 from mlops.azureml.faults import QuotaError, is_name_taken, is_quota_error, message_of, quota_error
+from mlops.azureml.model_reference import model_label
 from mlops.azureml.names import MAX_DEPLOYMENTS, suggest_endpoint_name
 from mlops.azureml.release_plan import ReleasePlan, load_entities, pin_model
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
@@ -36,7 +37,6 @@ from mlops.errors import MlopsError
 LOG_LINES = 100
 BAD_STATES = {"failed", "canceled"}
 IN_PROGRESS = {"creating", "updating", "deleting", "scaling", "provisioning"}
-MODEL_ID = re.compile(r"models/([^/:]+)/versions/([^/]+)$")
 
 
 @dataclass
@@ -50,6 +50,8 @@ class DeployResult:
     traffic: dict[str, int]
     deployments: list[str]
     removed: list[str] = field(default_factory=list)
+    gate: Any = None
+    """The quality gate's decision for this release (``gate_release.GateDecision``), set by ``mlops deploy``."""
 
 
 class DeploymentFailed(MlopsError):
@@ -140,14 +142,6 @@ def find_model(client: Any, name: str, commit: str, policy: RetryPolicy, log=pri
         raise MlopsError(f"no version of model {name!r} was trained from commit {commit[:12] or '(unknown)'}: "
                          "run `mlops train` for this commit first")
     return max(mine, key=lambda m: int(m.version) if str(m.version).isdigit() else 0)
-
-
-def model_label(reference: Any) -> str:
-    """``name:version`` of a model reference, whether ``azureml:name:version`` or a full resource id."""
-    text = str(reference or "")
-    if match := MODEL_ID.search(text):
-        return f"{match.group(1)}:{match.group(2)}"
-    return text.removeprefix("azureml:")
 
 
 def read_endpoint(client: Any, name: str, policy: RetryPolicy, log=print) -> Any:
@@ -246,10 +240,7 @@ def _create_deployment(client: Any, release: Release, policy: RetryPolicy, log) 
     def create():
         # the SDK rewrites the entity's model, code and environment into resource ids: it gets a copy
         poller = client.online_deployments.begin_create_or_update(copy.deepcopy(release.deployment))
-        # wait(), not result(timeout): at the timeout result() parses the last status poll as a deployment and
-        # fails inside the SDK (AttributeError: no properties); wait() returns, or raises the operation's failure
-        poller.wait(timeout=release.timeout_seconds)
-        return poller.done()
+        return follow_operation(poller, new, release.timeout_seconds, log)  # False: still running at the timeout
 
     try:
         done = call(policy, f"online_deployments.begin_create_or_update {new}", create, log=log)
@@ -279,9 +270,11 @@ def _wait_until_settled(client: Any, release: Release, policy: RetryPolicy, log,
                         sleep: Callable[[float], None], poll_seconds: float = 15) -> None:
     """Follow a deployment an earlier attempt left being created, up to the timeout, then check it."""
     deadline = time.monotonic() + release.timeout_seconds
+    line = StateLine(release.new, log)
     while time.monotonic() < deadline:
         current = call(policy, f"online_deployments.get {release.new}", client.online_deployments.get,
                        release.new, release.endpoint_name, log=log)
+        line.update(current.provisioning_state)
         if _state(current) not in IN_PROGRESS:
             _check_ready(client, release, policy, log)
             return

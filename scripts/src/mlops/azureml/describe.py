@@ -14,6 +14,7 @@ from typing import Any
 from mlops.azureml import release_documents as docs
 from mlops.azureml.compute import compare_compute
 from mlops.azureml.deployment import release_model
+from mlops.azureml.gate_plan import describe_gate
 from mlops.azureml.release_plan import ReleasePlan, load_entities, pin_model
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
 from mlops.committed_content import committed_digest, main_ref
@@ -67,9 +68,12 @@ def describe_plan(plan: ReleasePlan, state: dict[str, str] | None = None) -> lis
         "training job (one run of the training script)", job["name"], state.get("job.yml", "submit"),
         f"experiment {job['experiment_name']}, on {compute['name']}: {job['command']} "
         f"(code snapshot: {len(staged)} files from {', '.join(_roots(staged))})"))
+    gate = [Item(*row) for row in describe_gate(project, plan.champion, offline=not state)]
+    items += [item for item in gate if item.command == "train"]
     items.append(Item(
         "model (the trained files, versioned)", d["model.yml"]["name"], "register a new version",
         "from the job's outputs/ folder, tagged with the git commit, the pull request and the metrics"))
+    items += [item for item in gate if item.command == "deploy"]
     endpoint = d["endpoint.yml"]
     target = (f"Kubernetes compute {project.compute.deploy_cluster_name}"
               if project.compute.kubernetes else "Azure-managed machines")

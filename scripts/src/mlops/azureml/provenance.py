@@ -48,13 +48,18 @@ def read_provenance(root: Path, env: dict[str, str]) -> Provenance:
         pull_request = match.group(1)
     if not pull_request:
         pull_request = pull_request_of(_git(root, "log", "-1", "--format=%s", commit or "HEAD"))
-    run_url = ""
-    if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
-        server = env.get("GITHUB_SERVER_URL", "https://github.com")
-        run_url = f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
     status = _git(root, "status", "--porcelain", "--untracked-files=normal", strip=False)
     uncommitted = tuple(line[3:] for line in status.splitlines() if line.strip())
-    return Provenance(commit=commit.lower(), pull_request=pull_request, run_url=run_url, uncommitted=uncommitted)
+    return Provenance(commit=commit.lower(), pull_request=pull_request, run_url=workflow_run_url(env),
+                      uncommitted=uncommitted)
+
+
+def workflow_run_url(env: dict[str, str]) -> str:
+    """The GitHub Actions run's page, or '' outside a workflow."""
+    if not (env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY")):
+        return ""
+    server = env.get("GITHUB_SERVER_URL", "https://github.com")
+    return f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
 
 
 def pull_request_of(subject: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mlops.azureml.deployment import model_label
+from mlops.azureml.model_reference import model_label
 from mlops.azureml.release_documents import SERVING_SUFFIX
 from mlops.azureml.retry import RetryPolicy, call, find
 from mlops.errors import MlopsError

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from mlops.azureml import release_documents as docs
+from mlops.azureml.gate_plan import data_inputs, with_gate
 from mlops.azureml.names import deployment_name, job_name
 from mlops.azureml.provenance import Provenance
 from mlops.content_hash import content_digest
@@ -40,6 +41,8 @@ class ReleasePlan:
     directory: Path
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    champion: Any = None
+    """The serving model the gate compares with (an ``azureml.champion.Champion``), when it was read."""
 
     def path(self, file_name: str) -> Path:
         """Where one of the plan's files is."""
@@ -60,7 +63,7 @@ def data_versions(project: Project) -> dict[str, str]:
     """Input name -> the version of the data asset it registers: a hash of the file's (or folder's) content,
     so a changed file is a new version, registered by the next ``mlops train`` and read by that job."""
     versions = {}
-    for name, spec in project.experiment.inputs.items():
+    for name, spec in {**project.experiment.inputs, **data_inputs(project)}.items():
         if docs.registered_asset(spec):
             source = project.path(spec.register_from)
             versions[name] = content_digest([source], source.parent)[:16]
@@ -84,8 +87,11 @@ def write_serving_conda(spec_path: Path, target: Path) -> None:
 
 
 def write_plan(project: Project, provenance: Provenance, env: dict[str, str],
-               directory: Path | None = None) -> ReleasePlan:
-    """Stage the code snapshots, write the YAML documents, and check each with the SDK's loader."""
+               directory: Path | None = None, champion: Any = None) -> ReleasePlan:
+    """Stage the code snapshots, write the YAML documents, and check each with the SDK's loader.
+
+    ``champion`` (read from the endpoint) becomes an input of the job for the quality gate.
+    """
     directory = directory or project.layout.plan_dir
     notes = []
     if env.get(REHEARSAL) == "1":
@@ -95,12 +101,13 @@ def write_plan(project: Project, provenance: Provenance, env: dict[str, str],
         notes.append(f"not a git checkout: names use the commit {PLACEHOLDER_COMMIT}")
         commit = PLACEHOLDER_COMMIT
     versions = data_versions(project)
+    data_specs = {**project.experiment.inputs, **data_inputs(project)}
     names = docs.Names(
         job=job_name(project.experiment.experiment_name, env, commit),
         environment_version=environment_version(project),
         serving_environment_version=environment_version(project, serving_packages()),
         deployment=deployment_name(commit, project.experiment.service_name, project.compute.kubernetes),
-        inputs={name: f"azureml:{docs.registered_asset(project.experiment.inputs[name])}:{version}"
+        inputs={name: f"azureml:{docs.registered_asset(data_specs[name])}:{version}"
                 for name, version in versions.items()},
     )
     tags = {**provenance.tags(), "git_commit": commit}
@@ -120,19 +127,20 @@ def write_plan(project: Project, provenance: Provenance, env: dict[str, str],
     documents = {
         "compute.yml": docs.compute_document(project),
         "environment.yml": docs.environment_document(project, names.environment_version),
-        "job.yml": docs.job_document(project, names, tags, smoke=env.get(REHEARSAL) == "1"),
+        "job.yml": with_gate(project, docs.job_document(project, names, tags, smoke=env.get(REHEARSAL) == "1"),
+                             champion, names.inputs),
         "model.yml": docs.model_document(project, names, tags),
         "serving-environment.yml": docs.serving_environment_document(project, names.serving_environment_version),
         "endpoint.yml": docs.endpoint_document(project),
         "deployment.yml": docs.deployment_document(project, names, tags),
     }
     for input_name, version in versions.items():
-        data = docs.data_document(project.experiment.inputs[input_name], version)
+        data = docs.data_document(data_specs[input_name], version)
         data["path"] = os.path.relpath(project.path(data["path"]), directory)
         documents[f"data-{input_name}.yml"] = data
     for file_name, document in documents.items():
         (directory / file_name).write_text(yaml.safe_dump(document, sort_keys=False, width=1000), encoding="utf-8")
-    plan = ReleasePlan(project, provenance, names, directory, documents, notes)
+    plan = ReleasePlan(project, provenance, names, directory, documents, notes, champion)
     load_entities(plan)
     check_bindings(documents["job.yml"], f"{directory.name}/job.yml")
     return plan

@@ -22,6 +22,9 @@ from mlops.azureml.release_plan import ReleasePlan, load_entities
 from mlops.azureml.retry import DEFAULT_POLICY, RetryPolicy, call, find
 from mlops.cancellation import Cancelled
 from mlops.errors import MlopsError
+from mlops.gate_evaluation import GATE_FILE
+from mlops.gate_report import is_gate_tag, record_of, registration_marks
+from mlops.gate_staging import gate_section
 from mlops.metrics import METRICS_FILE, read_metrics
 
 SUCCEEDED = "Completed"
@@ -41,6 +44,7 @@ class TrainResult:
     metrics: dict[str, Any] = field(default_factory=dict)
     model_name: str = ""
     model_version: str = ""
+    gate: dict[str, Any] | None = None
     reused: bool = False
 
 
@@ -69,14 +73,7 @@ def run_training_job(client: Any, plan: ReleasePlan, policy: RetryPolicy = DEFAU
     if not plan.provenance.uncommitted and (trained := trained_model(client, model.name, plan.provenance.commit,
                                                                      policy, log)):
         return reuse_trained(client, trained, policy, log)
-    region = plan.project.azure.location or "the workspace's region"
-    log("1/5 training cluster")
-    ensure_compute(client, entities["compute.yml"], region, policy, log)
-    log("2/5 environment")
-    ensure_environment_asset(client, entities["environment.yml"], policy, log)
-    log("3/5 data")
-    for file_name in plan.data_files:
-        ensure_data(client, entities[file_name], policy, log)
+    prepare_training(client, plan, entities, policy, log)
     log("4/5 training job")
     job = submit_job(client, entities["job.yml"], policy, log)
     studio_url = getattr(job, "studio_url", "") or ""
@@ -90,9 +87,25 @@ def run_training_job(client: Any, plan: ReleasePlan, policy: RetryPolicy = DEFAU
             reason = failure_of(client, job, policy, log)
             raise JobFailed(job.name, status_of(job), reason, tail, studio_url)
         metrics = read_metrics(downloaded / METRICS)
+        gate = read_metrics(downloaded / METRICS.parent / GATE_FILE) or None
     log("5/5 model")
-    registered = register_model(client, model, job.name, metrics, policy, log)
-    return TrainResult(job.name, studio_url, metrics, registered.name, str(registered.version))
+    marks = registration_marks(gate, gate_section(plan.project) is not None)
+    registered = register_model(client, model, job.name, metrics, policy, log, marks)
+    return TrainResult(job.name, studio_url, metrics, registered.name, str(registered.version), gate)
+
+
+def prepare_training(client: Any, plan: ReleasePlan, entities: dict[str, Any], policy: RetryPolicy = DEFAULT_POLICY,
+                     log=print) -> None:
+    """Steps 1-3 of a training run: the training cluster, the environment and the data assets, created
+    or kept as they are. ``entities`` is the plan's documents loaded (``load_entities``)."""
+    region = plan.project.azure.location or "the workspace's region"
+    log("1/5 training cluster")
+    ensure_compute(client, entities["compute.yml"], region, policy, log)
+    log("2/5 environment")
+    ensure_environment_asset(client, entities["environment.yml"], policy, log)
+    log("3/5 data")
+    for file_name in plan.data_files:
+        ensure_data(client, entities[file_name], policy, log)
 
 
 def trained_model(client: Any, name: str, commit: str, policy: RetryPolicy, log=print) -> Any | None:
@@ -112,14 +125,14 @@ def reuse_trained(client: Any, model: Any, policy: RetryPolicy, log=print) -> Tr
     job = find(policy, f"jobs.get {job_name}", client.jobs.get, job_name, log=log) if job_name else None
     metrics = {}
     for key, value in tags.items():
-        if key in PROVENANCE_TAGS:
+        if key in PROVENANCE_TAGS or is_gate_tag(key):  # the gate's marks are its verdict, not the job's metrics
             continue
         try:
             metrics[key] = int(value) if value.lstrip("-").isdigit() else float(value)
         except ValueError:
             continue
     return TrainResult(job_name, getattr(job, "studio_url", "") or "", metrics, model.name, str(model.version),
-                       reused=True)
+                       record_of(getattr(model, "properties", None), tags), reused=True)
 
 
 def submit_job(client: Any, job: Any, policy: RetryPolicy, log=print) -> Any:
@@ -194,15 +207,19 @@ def tail_lines(path: Path, count: int) -> list[str]:
 
 
 def register_model(client: Any, model: Any, job_name: str, metrics: dict[str, Any], policy: RetryPolicy,
-                   log=print) -> Any:
-    """Register the job's output as a new model version, unless this job's model already is."""
+                   log=print, marks: tuple[dict[str, str], dict[str, str]] = ({}, {})) -> Any:
+    """Register the job's output as a new model version, unless this job's model already is.
+
+    ``marks`` are the quality gate's (tags, properties): its verdict travels with the model.
+    """
     versions = call(policy, f"models.list {model.name}", lambda: list(client.models.list(name=model.name)), log=log)
     for existing in versions:
         if (existing.tags or {}).get("job") == job_name:
             log(f"  model {model.name}:{existing.version}: already registered from {job_name}")
             return existing
     scalars = {name: str(value) for name, value in metrics.items() if isinstance(value, (int, float, str, bool))}
-    model.tags = {**(model.tags or {}), **scalars, "job": job_name}
+    model.tags = {**(model.tags or {}), **scalars, "job": job_name, **marks[0]}
+    model.properties = {**(model.properties or {}), **marks[1]}
     model.path = docs.model_path(job_name)  # the job may have been resubmitted under another name
 
     def registered_from_job() -> Any | None:  # a lost answer must not register a second version

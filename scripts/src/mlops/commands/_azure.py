@@ -15,15 +15,15 @@ from pathlib import Path
 from typing import Any
 
 
-def load_plan(project_dir: Path) -> Any:
-    """Validate the project and write its plan to build/azureml/ (offline)."""
+def load_plan(project_dir: Path, champion: Any = None) -> Any:
+    """Validate the project and write its plan to build/azureml/ (offline); ``champion`` goes to the gate."""
     from mlops.azureml.provenance import read_provenance
     from mlops.azureml.release_plan import write_plan
     from mlops.project import load_project
 
     project = load_project(project_dir)
     env = dict(os.environ)
-    return write_plan(project, read_provenance(project.root, env), env)
+    return write_plan(project, read_provenance(project.root, env), env, champion=champion)
 
 
 def connect(project: Any) -> Any:

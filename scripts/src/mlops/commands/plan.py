@@ -31,13 +31,19 @@ def add_arguments(parser) -> None:
 def plan(project_dir: Path, *, workspace: bool = False) -> PlanReport:
     """Write build/azureml/ and load every file with azure-ai-ml; ``workspace`` also compares (read-only)."""
     from mlops.azureml.describe import describe_plan, workspace_state
+    from mlops.azureml.gate_plan import read_champion
+    from mlops.azureml.retry import DEFAULT_POLICY
     from mlops.commands import _azure
 
     written = _azure.load_plan(project_dir)
     state = None
     if workspace:
         with _azure.azure_errors():
-            state = workspace_state(_azure.connect(written.project), written)
+            client = _azure.connect(written.project)
+            champion = read_champion(client, written.project, DEFAULT_POLICY, log=lambda line: None)
+            if champion is not None:  # the job the plan shows then scores the new model against it
+                written = _azure.load_plan(project_dir, champion)
+            state = workspace_state(client, written)
     items = describe_plan(written, state)
     if written.project.stages is not None:  # two stages: what share and promote add, production's files written
         from mlops.azureml.describe_stages import describe_stages

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from mlops.azureml.release_plan import ReleasePlan
     from mlops.azureml.training import TrainResult
 
-HELP = "train in Azure ML: ensure compute, environment and data, run the job, register the model"
+HELP = ("train in Azure ML: ensure compute, environment and data, run the job (training, then the quality gate's "
+        "evaluation against the serving model), register the model with the verdict")
 
 
 def add_arguments(parser) -> None:
@@ -21,13 +23,32 @@ def add_arguments(parser) -> None:
 
 def train(project_dir: Path, *, log: Callable[[str], None] = print) -> TrainResult:
     """Plan the release, log in, run the training job and register its model; raise ``JobFailed`` if it fails."""
+    from mlops.azureml.gate_plan import read_champion
+    from mlops.azureml.retry import RetryPolicy
     from mlops.azureml.training import run_training_job
     from mlops.commands import _azure
 
     plan = _azure.load_plan(project_dir)
+    client = _azure.connect(plan.project)
+    champion = read_champion(client, plan.project, RetryPolicy(), log)
+    if champion is not None:  # the job scores the new model against it: it becomes an input of the job
+        plan = _azure.load_plan(project_dir, champion)
     log(f"Training {plan.names.job} (plan in {plan.directory})")
     with _azure.azure_errors():
-        return run_training_job(_azure.connect(plan.project), plan, log=log)
+        return run_training_job(client, plan, log=log)
+
+
+def setup_training(project_dir: Path, *, log: Callable[[str], None] = print) -> ReleasePlan:
+    """What ``train`` ensures before it submits the job (the cluster, the environment, the data), nothing submitted."""
+    from mlops.azureml.release_plan import load_entities
+    from mlops.azureml.training import prepare_training
+    from mlops.commands import _azure
+
+    plan = _azure.load_plan(project_dir)
+    log(f"Setting up {plan.names.job} (plan in {plan.directory})")
+    with _azure.azure_errors():
+        prepare_training(_azure.connect(plan.project), plan, load_entities(plan), log=log)
+    return plan
 
 
 def cancel_training(project_dir: Path) -> str:
@@ -46,6 +67,8 @@ def run(args) -> int:
     from mlops.azureml.release_summary import failure_markdown, training_markdown
     from mlops.azureml.training import JobFailed
     from mlops.cancellation import cancellable
+    from mlops.gate_evaluation import print_record
+    from mlops.gate_report import verdict_markdown
     from mlops.step_summary import append_step_summary
 
     if getattr(args, "cancel", False):
@@ -71,4 +94,7 @@ def run(args) -> int:
     for name, value in result.metrics.items():
         print(f"  {name}: {value}")
     append_step_summary(training_markdown(result.job_name, result.studio_url, result.metrics, model), env)
+    if result.gate is not None:
+        print_record(result.gate)
+        append_step_summary(verdict_markdown(result.gate, "Quality gate", model), env)
     return 0

@@ -19,6 +19,7 @@ from mlops.standin.routing import HttpError
 DATASTORE_URI = re.compile(r"azureml://(?:subscriptions/[^/]+/resource[gG]roups/[^/]+/(?:providers/"
                            r"Microsoft\.MachineLearningServices/)?workspaces/[^/]+/)?datastores/([^/]+)/paths/(.*)")
 JOB_URI = re.compile(r"azureml://jobs/([^/]+)/outputs/artifacts/paths/(.*)")
+MODEL_ID = re.compile(r"/workspaces/[^/]+/models/([^/]+)/versions/([^/]+)$", re.IGNORECASE)
 ASSET_REF = re.compile(r"(?:azureml:)?(?:.*/data/)?([^/:]+)(?::|/versions/)([^/:]+)$")
 
 
@@ -52,4 +53,9 @@ def locate(ctx: Context, workspace_id: str, uri: str) -> BlobLocation:
         if asset is None:
             raise HttpError(400, "UserError", f"Data asset {match[1]}:{match[2]} was not found in the workspace.")
         return locate(ctx, workspace_id, asset["properties"]["dataUri"])
+    if match := MODEL_ID.search(uri):  # a custom_model job input: the registered model version's files
+        model = ctx.store.get("resources", f"{workspace_id}/models/{match[1]}/versions/{match[2]}")
+        if model is None:
+            raise HttpError(400, "UserError", f"Model {match[1]}:{match[2]} was not found in the workspace.")
+        return locate(ctx, workspace_id, model["properties"]["modelUri"])
     raise HttpError(400, "UserError", f"The stand-in cannot resolve the URI {uri!r}.")

@@ -9,9 +9,11 @@ from pathlib import Path
 from mlops.assembly import check_script
 from mlops.content_hash import files_under
 from mlops.findings import Finding, dotted
+from mlops.gate import EVALUATION_SCRIPT
 from mlops.positioned import Document
 from mlops.runtime_spec import SpecError, load_runtime_spec
 from mlops.script_options import declared_options
+from mlops.validation.gate_checks import last_smoke_findings
 from mlops.validation.timeouts import rollout_fits
 
 CREATE_COMPUTE_MAX = 24
@@ -41,6 +43,7 @@ def cross_checks(root: Path, experiment_name: str, documents: dict[str, Document
     findings += _script_options(root, experiment_name, experiment)
     findings += _data_references(experiment_name, experiment)
     findings += _large_local_files(root, experiment_name, experiment)
+    findings += last_smoke_findings(root, experiment_name, experiment)
     name = compute.data["compute_node_name"]
     if len(name) > CREATE_COMPUTE_MAX:
         line, col = compute.position(("compute_node_name",))
@@ -88,6 +91,12 @@ def _missing_paths(root: Path, file: str, experiment: Document) -> list[Finding]
         named.append((("inputs", input_name, "sample"), spec["sample"], _kind(spec["type"])))
         if "register_from" in spec:
             named.append((("inputs", input_name, "register_from"), spec["register_from"], _kind(spec["type"])))
+    gate = data.get("gate") or {}
+    if gate:
+        spec = gate["evaluation_data"]
+        named.append((("gate", "evaluation_script"), gate.get("evaluation_script", EVALUATION_SCRIPT), "file"))
+        named += [(("gate", "evaluation_data", key), spec[key], _kind(spec["type"]))
+                  for key in ("sample", "register_from") if key in spec]
     findings = []
     for path, relative, kind in named:
         target = root / relative
@@ -140,19 +149,23 @@ def _script_options(root: Path, file: str, experiment: Document) -> list[Finding
 def _data_references(file: str, experiment: Document) -> list[Finding]:
     """A data asset registered from the repo takes its version from the content; any other names one."""
     findings = []
-    for name, spec in experiment.data.get("inputs", {}).items():
+    declared = {("inputs", name): spec for name, spec in experiment.data.get("inputs", {}).items()}
+    if (experiment.data.get("gate") or {}).get("evaluation_data"):
+        declared[("gate", "evaluation_data")] = experiment.data["gate"]["evaluation_data"]
+    for place, spec in declared.items():
         reference = spec["azure"]
         if not reference.startswith("azureml:") or reference.startswith("azureml://"):
             continue
         asset, _, version = reference[len("azureml:"):].replace("@", ":@", 1).partition(":")
-        line, col = experiment.position(("inputs", name, "azure"))
+        line, col = experiment.position((*place, "azure"))
+        field = dotted((*place, "azure"))
         if "register_from" in spec and version:
-            findings.append(Finding(file, line, col, f"inputs.{name}.azure",
+            findings.append(Finding(file, line, col, field,
                                     f"{reference!r} fixes the version, but register_from registers "
                                     f"{spec['register_from']}'s content under a version derived from it: write "
                                     f"'azureml:{asset}' so the job always reads the file as it is now"))
         elif "register_from" not in spec and not version:
-            findings.append(Finding(file, line, col, f"inputs.{name}.azure",
+            findings.append(Finding(file, line, col, field,
                                     f"{reference!r} names no version: write 'azureml:{asset}:<version>' or "
                                     f"'azureml:{asset}@latest', or add register_from to register a repo file"))
     return findings

@@ -142,4 +142,7 @@ def _message(error: ValidationError) -> str:
         return f"{_described(value)} is out of range: use a value from {low} to {high}"
     if kind == "uniqueItems":
         return "lists an item twice: keep one"
+    if kind == "not" and list(error.validator_value) == ["required"]:
+        keys = " and ".join(repr(k) for k in error.validator_value["required"])
+        return f"sets both {keys}: keep one"
     return error.message
