@@ -110,6 +110,8 @@ def test_a_merge_deploys_staging_then_the_same_version_to_production(runner, mod
     assert version == "1"
     promoted = runner.mlops("promote", "--version", version)
     assert f"registry version 1 (azureml://registries/{REGISTRY}/models/{MODEL}/versions/1)" in promoted.stdout
+    # the gate record the training job wrote travelled with the model into the registry
+    assert "production's quality gate: passed first release (floors only)" in promoted.stdout
     staging_traffic, staging_models = endpoint_state(module_standin, STAGING)
     assert staging_traffic == {f"c{commit_sha[:8]}": 100}
     production_traffic, production_models = endpoint_state(module_standin, PRODUCTION)
@@ -151,7 +153,9 @@ def test_a_failure_in_production_puts_production_back_and_leaves_staging_alone(r
     assert endpoint_state(module_standin, PRODUCTION) == production_before
     assert endpoint_state(module_standin, STAGING) == staging_before
     assert staging_before[0] == {f"c{sha[:8]}": 100}
-    runner.mlops("promote", "--version", version)
+    promoted = runner.mlops("promote", "--version", version)
+    # judged against production's own champion, version 1, on the same evaluation data
+    assert f"production's quality gate: passed against production's champion {MODEL}:1" in promoted.stdout
     assert endpoint_state(module_standin, PRODUCTION)[0] == {f"v2-c{sha[:7]}": 100}
 
 
@@ -159,6 +163,7 @@ def test_a_rollback_serves_an_earlier_version_through_the_same_path(runner, modu
     sha = run(["git", "rev-parse", "HEAD"], repo).stdout.strip()
     rolled = runner.mlops("rollback", "--version", "1")
     assert "Rolling production back to registry version 1" in rolled.stdout
+    assert "quality gate" not in rolled.stdout  # going back to an older model is the point
     traffic, models = endpoint_state(module_standin, PRODUCTION)
     assert traffic == {f"v1-c{sha[:7]}": 100}
     assert models == {f"v1-c{sha[:7]}": f"azureml://registries/{REGISTRY}/models/{MODEL}/versions/1"}

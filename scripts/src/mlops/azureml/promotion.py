@@ -36,6 +36,7 @@ class Promotion:
     stage: str
     shared: RegistryVersion
     result: DeployResult
+    gate: Any = None  # mlops.azureml.production_gate.ProductionVerdict; None: no gate (or a rollback)
 
 
 def production_deployment_name(version: str, commit: str) -> str:

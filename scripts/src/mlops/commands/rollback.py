@@ -24,7 +24,7 @@ def rollback(project_dir: Path, version: str, *, log: Callable[[str], None] = pr
     from mlops.commands.promote import promote
 
     log(f"Rolling production back to registry version {version}")
-    return promote(project_dir, version, log=log)
+    return promote(project_dir, version, gate=False, log=log)
 
 
 def run(args) -> int:

@@ -20,6 +20,7 @@ def add_arguments(parser) -> None:
 
 def share(project_dir: Path, *, log: Callable[[str], None] = print) -> RegistryVersion:
     """Share the model this commit's staging release serves, under its staging version number."""
+    from mlops.azureml.production_gate import warn_if_record_lost
     from mlops.azureml.registry import served_model, serving_environment_name, share_version
     from mlops.azureml.retry import RetryPolicy
     from mlops.commands import _azure
@@ -33,8 +34,10 @@ def share(project_dir: Path, *, log: Callable[[str], None] = print) -> RegistryV
     model = served_model(workspace, project.experiment.service_name, plan.names.deployment, policy, log)
     environment = (serving_environment_name(project.experiment.environment_name),
                    plan.names.serving_environment_version)
-    return share_version(workspace, _azure.connect_registry(project), project.stages.registry.name, model,
-                         environment, policy, log)
+    registry = _azure.connect_registry(project)
+    shared = share_version(workspace, registry, project.stages.registry.name, model, environment, policy, log)
+    warn_if_record_lost(model, registry, shared, policy, log)
+    return shared
 
 
 def run(args) -> int:
