@@ -409,8 +409,7 @@ def test_the_plan_names_how_the_model_is_chosen_not_latest(repo):
 
     item = next(i for i in describe_plan(plan) if i.name == OLD)
     assert item.detail.startswith(f"model the newest version of {MODEL} tagged git_commit={COMMIT[:12]}")
-    release(repo, Workspace(), COMMIT)  # deploy pins the version it found into the plan's deployment.yml
-    assert yaml.safe_load(plan.path("deployment.yml").read_text())["model"] == f"azureml:{MODEL}:1"
+    # deploy pins the version it found: tests/test_rehearse.py (the real SDK through the stand-in)
 
 
 def test_a_dispatch_on_an_unchanged_commit_reports_the_model_that_serves(repo):
@@ -447,16 +446,3 @@ def test_a_409_while_an_operation_is_in_flight_is_retried_not_read_as_a_taken_na
         409, "Conflict", f"An operation on endpoint {ENDPOINT} is in progress; retry when it has finished"))
     result = run_deploy(repo, ws, COMMIT)
     assert result.traffic == {OLD: 100}
-
-
-def test_a_kubernetes_rollback_after_a_mirror_step_clears_the_mirror(tmp_path):
-    repo = bake(tmp_path)
-    edit_json(repo / "azure-compute-config.json", lambda c: c.update(
-        deploy_target="kubernetes", deploy_cluster_name="aks-prod", deploy_cpu_cores=0.5, deploy_memory_gb=1))
-    edit_yaml(repo / "iris-classifier.yml", lambda e: e["deploy"].update(rollout=[{"mirror": 20}]))
-    ws = live(repo)
-    ws.smoke_fails_after = 1  # the check after the mirror step answers 500
-    with pytest.raises(DeploymentFailed):
-        run_deploy(repo, ws, NEXT_COMMIT)
-    assert not ws.endpoints[ENDPOINT].mirror_traffic and list(ws.deployments[ENDPOINT]) == [OLD]
-    assert "online_endpoints._online_operation.get" in ws.calls

@@ -301,3 +301,12 @@ def test_expected_azure_refusals_are_one_line_errors_with_the_fix(repo, status, 
     with pytest.raises(MlopsError, match=expected) as caught:
         command.run(argparse.Namespace(project_dir=repo))
     assert "\n" not in str(caught.value)
+
+
+def test_a_job_s_status_is_read_at_most_as_far_apart_as_azure_ai_ml_s_own_setting_says():
+    from mlops.azureml.job_watch import longest_poll_seconds
+
+    assert longest_poll_seconds({}) == 15
+    assert longest_poll_seconds({"AZUREML_RUN_POLLING_INTERVAL_MAX": "1"}) == 1  # what the stand-in sets
+    assert longest_poll_seconds({"AZUREML_RUN_POLLING_INTERVAL_MAX": "soon"}) == 15
+    assert longest_poll_seconds({"AZUREML_RUN_POLLING_INTERVAL_MAX": "0"}) == 15

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import bake, mlops, run
 from mlops.rehearsal import Rehearsal, StepResult, operations, verdict, workflow_environment
 from mlops.standin.requestlog import LoggedRequest
 
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+# what `mlops deploy`'s error line says for each fault (the stand-in words Azure's errors as Azure does)
+EXPECTED = {"deployment-500": "answered 500", "image-build-fails": "(ImageBuildFailure) Image build failed",
+            "never-healthy": "(ResourceNotReady) User container has crashed or terminated",
+            "quota-exceeded": "not enough quota: standardDEFAULTFamily in westeurope"}
 
 
 def commit_all(repo, message: str) -> str:
@@ -24,10 +32,10 @@ def test_the_commands_get_the_stand_in_and_the_workflow_s_variables_and_no_login
         {"PATH": "/bin", "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": "/s", "ACTIONS_ID_TOKEN_REQUEST_URL": "u",
          "AZURE_CLIENT_SECRET": "real", "AZURE_AUTHORITY_HOST": "https://login.chinacloudapi.cn",
          "https_proxy": "http://corp:3128", "MLOPS_CACHE_DIR": "/cache", "MLOPS_WORKSPACE_NAME": "prod"},
-        {"HTTPS_PROXY": "http://127.0.0.1:1", "AZURE_CLIENT_SECRET": "standin"}, "ab" * 20)
+        {"HTTPS_PROXY": "http://127.0.0.1:1", "AZURE_CLIENT_SECRET": "standin"}, "ab" * 20, Path("/st/summary.md"))
     assert env == {"PATH": "/bin", "MLOPS_CACHE_DIR": "/cache", "HTTPS_PROXY": "http://127.0.0.1:1",
                    "AZURE_CLIENT_SECRET": "standin", "GITHUB_SHA": "ab" * 20, "GITHUB_RUN_ID": "rehearsal-abababab",
-                   "MLOPS_REHEARSAL": "1"}
+                   "MLOPS_REHEARSAL": "1", "GITHUB_STEP_SUMMARY": str(Path("/st/summary.md"))}
 
 
 def test_the_request_log_is_one_line_per_rest_operation_with_the_workspace_shortened():
@@ -56,6 +64,11 @@ def rehearsed(tmp_path_factory):
     run(["git", "init", "-q"], repo)
     commit = commit_all(repo, "first")
     first = mlops("rehearse", cwd=repo)
+    kept = repo.parent / "first-rehearsal"  # what later rehearsals overwrite
+    kept.mkdir()
+    for path in (repo / "build" / "rehearsal" / "step-summary.md", repo / "build" / "azureml" / "deployment.yml"):
+        if path.exists():
+            shutil.copy(path, kept / path.name)
     return repo, commit, first
 
 
@@ -74,6 +87,27 @@ def test_a_rehearsal_trains_and_deploys_through_the_sdk_s_real_rest_paths(rehear
     assert out.rstrip().endswith(f"rehearsal passed: traffic c{commit[:8]} 100%; models iris-classifier-model:1")
 
 
+def subscription_of(repo) -> str:
+    """The stand-in's subscription id, from the paths in the rehearsal's request log."""
+    requests = (repo / "build" / "rehearsal" / "requests.jsonl").read_text().splitlines()
+    path = next(p for p in (json.loads(line)["path"] for line in requests) if p.startswith("/subscriptions/"))
+    return path.split("/")[2]
+
+
+def test_the_summary_and_the_plan_name_the_model_that_serves_without_the_subscription(rehearsed):
+    """The SDK rewrites the deployment's model into an ARM id (with the subscription): the job page names the
+    model as name:version, and deploy pins the version it found into the plan's deployment.yml."""
+    repo, commit, first = rehearsed
+    subscription = subscription_of(repo)
+    kept = repo.parent / "first-rehearsal"
+    deployment = (kept / "step-summary.md").read_text().split("### Deployment", 1)[1]  # training links the studio
+    assert f"- New deployment: `c{commit[:8]}` serving `iris-classifier-model:1`" in deployment
+    deploy_output = first.stdout.split("rehearsal: mlops deploy", 1)[1].split("== rehearsal: the REST calls", 1)[0]
+    assert subscription not in deployment + deploy_output
+    pinned = yaml.safe_load((kept / "deployment.yml").read_text())
+    assert pinned["model"] == "azureml:iris-classifier-model:1"
+
+
 def test_a_second_rehearsal_against_the_same_state_converges(rehearsed):
     repo, commit, _ = rehearsed
     again = mlops("rehearse", "--state", "build/rehearsal", cwd=repo)
@@ -85,17 +119,27 @@ def test_a_second_rehearsal_against_the_same_state_converges(rehearsed):
     assert again.stdout.rstrip().endswith(f"traffic c{commit[:8]} 100%; models iris-classifier-model:1")
 
 
-@pytest.mark.parametrize("fault", ["deployment-500"])  # the others: benchmarks/rehearse.py --faults
-def test_a_rehearsed_fault_fails_in_one_line_and_leaves_the_live_release_serving(rehearsed, fault):
+@pytest.fixture(scope="module")
+def next_commit(rehearsed):
+    """A new commit behind the live release; the first fault rehearsed on it trains its model, the others
+    find it trained, so each rehearsal of a deployment fault pays for a deploy only."""
+    repo, _, _ = rehearsed
+    (repo / "NOTES.md").write_text("a change the faults are rehearsed on\n")
+    return commit_all(repo, "next")
+
+
+# deployment-500 first: it trains the next commit's model (image-build-fails would fail that job instead)
+@pytest.mark.parametrize("fault", ["deployment-500", "image-build-fails", "never-healthy", "quota-exceeded"])
+def test_a_rehearsed_fault_fails_in_one_line_and_leaves_the_live_release_serving(rehearsed, next_commit, fault):
     repo, commit, _ = rehearsed
-    (repo / "NOTES.md").write_text(f"a change for {fault}\n")
-    commit_all(repo, fault)
     failed = mlops("rehearse", "--state", "build/rehearsal", "--inject", fault, cwd=repo)
-    assert failed.returncode == 1
+    assert failed.returncode == 1, failed.stdout[-3000:] + failed.stderr[-3000:]
     last = failed.stdout.rstrip().splitlines()[-1]
-    step = "train" if fault == "job-fails" else "deploy"
-    assert last.startswith(f"rehearsal with fault {fault}: `mlops {step}` failed: ")
-    assert last.endswith(f"checked: traffic as before (c{commit[:8]} 100%)")
+    assert last.startswith(f"rehearsal with fault {fault}: `mlops deploy` failed: deployment c{next_commit[:8]}"), last
+    assert EXPECTED[fault] in last, last
+    assert subscription_of(repo) not in last  # Azure's quota text names it
+    assert last.endswith(f"checked: traffic as before (c{commit[:8]} 100%)"), last
+    assert "Traceback" not in failed.stdout + failed.stderr
 
 
 def test_a_worse_model_is_rehearsed_as_a_refusal_behind_the_champion_it_releases_first(rehearsed):
@@ -110,7 +154,7 @@ def test_a_worse_model_is_rehearsed_as_a_refusal_behind_the_champion_it_releases
                     r"iris-classifier-model:2: accuracy [0-9.]+ vs [0-9.]+ for champion iris-classifier-model:1: "
                     r"accuracy may not be worse than the champion \(higher is better\)", last), last
     assert last.endswith(f"checked: traffic as before (c{commit[:8]} 100%)")
-    assert "== rehearsal: the quality gate, as the step summary shows it ==\n### Quality gate: **refused**" in out
+    assert "== rehearsal: the quality gate, as the job page summary shows it ==\n### Quality gate: **refused**" in out
     assert "| accuracy (primary) | may not be worse than the champion (higher is better) |" in out
     calls = out.split("the REST calls the SDK made", 1)[1].split("\ntraffic before:", 1)[0].splitlines()
     assert any(line.strip().startswith("PUT    {workspace}/jobs/") for line in calls)  # the worse merge trained
@@ -131,6 +175,20 @@ def test_an_unknown_fault_is_one_line_naming_the_known_ones(rehearsed):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: --inject meteor: unknown fault 'meteor': choose one of ")
+    assert (repo / "build" / "rehearsal" / "state.json").is_file()  # the last rehearsal's workspace is kept
+
+
+def test_a_rollout_killed_mid_way_is_followed_by_a_re_run_that_converges(rehearsed, next_commit):
+    repo, _, _ = rehearsed
+    (repo / "NOTES.md").write_text("a change whose rollout is killed\n")
+    commit = commit_all(repo, "killed")
+    killed = mlops("rehearse", "--state", "build/rehearsal", "--inject", "killed-mid-rollout", cwd=repo)
+    assert killed.returncode == 1, killed.stdout[-3000:] + killed.stderr[-3000:]
+    assert "mlops deploy again, as the re-run after a crash" in killed.stdout
+    assert killed.stdout.rstrip().splitlines()[-1] == (
+        "rehearsal with fault killed-mid-rollout: `mlops deploy` failed: killed mid-rollout by the rehearsal "
+        f"(fault killed-mid-rollout), as a runner that lost its machine; the re-run converged: traffic "
+        f"c{commit[:8]} 100%")
 
 
 def test_a_two_stage_repo_rehearses_both_stages_through_the_registry(tmp_path):

@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 import httpx
+import psutil
 import pytest
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 from standin_helpers import project_files, submit_training
@@ -154,6 +155,22 @@ def test_job_queued_fault_holds_the_job_in_queued(standin_client, standin, tmp_p
     assert standin_client.jobs.get(job.name).status == "Queued"
     standin_client.jobs.stream(job.name)
     assert standin_client.jobs.get(job.name).status == "Completed"
+
+
+def test_a_canceled_job_ends_canceled_and_its_processes_stop(standin_client, tmp_path):
+    from mlops.standin.server import wait_for
+
+    files = project_files(tmp_path / "project")
+    (files["code"] / "train.py").write_text("import os, pathlib, time\n"
+                                            "pathlib.Path('pid').write_text(str(os.getpid()))\n"
+                                            "time.sleep(300)\n")
+    job = submit_training(standin_client, files)
+    pid_file = tmp_path / "standin" / "jobs" / job.name / "wd" / "pid"
+    assert wait_for(pid_file.exists, 180)  # the environment is built, the command runs
+    pid = int(pid_file.read_text())
+    standin_client.jobs.begin_cancel(job.name).result()
+    assert wait_for(lambda: standin_client.jobs.get(job.name).status == "Canceled", 30)
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
 
 def test_compute_update_forbidden_fault_answers_403_to_an_update_only(standin_client, standin):

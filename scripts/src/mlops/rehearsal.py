@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,15 +32,16 @@ from mlops.azureml.release_plan import REHEARSAL
 STEPS = ("train", "deploy")
 SHARE_OUTPUT = "github-output"  # the staging job's $GITHUB_OUTPUT, in the state folder
 DEFAULT_STATE = Path("build") / "rehearsal"
+SUMMARY = "step-summary.md"
 RUN_ID = "rehearsal"
 # What a workflow's environment holds that would change how the commands log in or where they write.
 CLEARED_PREFIXES = ("GITHUB_", "ACTIONS_", "AZURE_", "AZUREML_", "MLOPS_", "RUNNER_", "MSI_", "IDENTITY_")
 NO_COMMIT = "0" * 40
 KILLED = "killed-mid-rollout"
-KEPT = {"MLOPS_CACHE_DIR"}
+KILL_WATCH_SECONDS = 0.2  # how often a running command is checked for the stand-in's "killed" signal
 WORSE_MODEL = "worse-model"  # needs a champion to be worse than: the rehearsal releases one first if none serves
-STEP_SUMMARY = "step-summary.md"  # GITHUB_STEP_SUMMARY of the rehearsed commands
-GATE_HEADING = "### Quality gate"  # where the smoke run's environments are cached: the rehearsal reuses them
+GATE_HEADING = "### Quality gate"
+KEPT = {"MLOPS_CACHE_DIR"}  # where the smoke run's environments are cached: the rehearsal reuses them
 
 
 @dataclass
@@ -68,6 +70,11 @@ class Rehearsal:
     production_after: dict[str, int] | None = None
 
     @property
+    def summary(self) -> Path:
+        """The markdown the commands wrote for the job page (GITHUB_STEP_SUMMARY), as on GitHub."""
+        return self.state / SUMMARY
+
+    @property
     def failed(self) -> StepResult | None:
         """The first command that failed, if one did."""
         return next((step for step in self.steps if step.exit_code), None)
@@ -84,17 +91,19 @@ def live(traffic: dict[str, int]) -> dict[str, int]:
     return {name: share for name, share in traffic.items() if share}
 
 
-def workflow_environment(environ: dict[str, str], standin: dict[str, str], commit: str) -> dict[str, str]:
+def workflow_environment(environ: dict[str, str], standin: dict[str, str], commit: str,
+                         summary: Path) -> dict[str, str]:
     """The environment ``mlops train`` and ``mlops deploy`` get: this one without logins or workflow
     variables of its own (a PR runner's ``GITHUB_ACTIONS`` would ask for OIDC, a laptop's
     ``AZURE_*`` would name a real tenant), plus the stand-in's client variables, the commit and a run
     id, as the deploy workflow has them. The run id is the commit's: rehearsing a commit again is a
     re-run of its workflow run, a new commit is a new run. ``MLOPS_REHEARSAL=1`` has the job train with
     the smoke overrides: a spaCy pipeline's full training takes minutes, and the model is not what is
-    rehearsed."""
+    rehearsed. The job page's summary (``GITHUB_STEP_SUMMARY``) goes to ``summary``."""
     kept = {k: v for k, v in environ.items() if (not k.upper().startswith(CLEARED_PREFIXES) or k in KEPT)
             and k.lower() not in ("https_proxy", "http_proxy", "all_proxy", "no_proxy")}
-    return {**kept, **standin, "GITHUB_SHA": commit, "GITHUB_RUN_ID": f"{RUN_ID}-{commit[:8]}", REHEARSAL: "1"}
+    return {**kept, **standin, "GITHUB_SHA": commit, "GITHUB_RUN_ID": f"{RUN_ID}-{commit[:8]}", REHEARSAL: "1",
+            "GITHUB_STEP_SUMMARY": str(summary)}
 
 
 def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) -> Rehearsal:
@@ -102,10 +111,8 @@ def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) 
     from mlops.azureml.provenance import read_provenance
     from mlops.project import load_project
     from mlops.stages import release_stages
-    from mlops.standin import StandIn, parse_fault
+    from mlops.standin import StandIn
 
-    for fault in faults:
-        parse_fault(fault)  # a misspelt fault fails before anything starts
     project = load_project(project_dir)
     stages = release_stages(project)
     started = time.monotonic()
@@ -117,36 +124,30 @@ def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) 
             if len(stages) > 1:
                 result.production_before = read_traffic(standin, stages[1])
         commit = read_provenance(project.root, {}).commit or NO_COMMIT  # as the plan names an unversioned repo
-        summary = state / STEP_SUMMARY
-        summary.unlink(missing_ok=True)
-
-        def environment(of_commit: str) -> dict[str, str]:
-            return {**workflow_environment(dict(os.environ), standin.client_environment(), of_commit),
-                    "GITHUB_STEP_SUMMARY": str(summary)}
-
-        env = environment(commit)
+        result.summary.write_text("", encoding="utf-8")  # this rehearsal's job page only
+        env = workflow_environment(dict(os.environ), standin.client_environment(), commit, result.summary)
         if WORSE_MODEL in (fault.partition(":")[0] for fault in faults):
             if not live(result.traffic_before):
                 log("\n== rehearsal: no model serves yet: this commit's model is released first, as the champion "
                     f"the {WORSE_MODEL} merge is compared with ==")
-                rehearse_release(project.root, env, result, standin.proxy_url, log)
+                rehearse_release(project.root, env, result, standin, log)
                 with standin.environment():
                     result.traffic_before = read_traffic(standin, stages[0])
             merge = hashlib.sha1(f"{commit} {WORSE_MODEL}".encode()).hexdigest()
             log(f"\n== rehearsal: the merge under test is commit {merge[:12]}, a stand-in for the next commit: "
                 f"{WORSE_MODEL} scrambles the labels its job trains on ==")
-            env = environment(merge)
+            env = workflow_environment(dict(os.environ), standin.client_environment(), merge, result.summary)
         seen = len(standin.requests())
         if result.failed is None:
             for fault in faults:
                 standin.inject(fault)
-            rehearse_release(project.root, env, result, standin.proxy_url, log)
+            rehearse_release(project.root, env, result, standin, log)
         if len(stages) > 1 and not result.failed:
             result.steps += promote_to_production(project.root, env, state, log)
         standin.clear()
         if result.failed and any(fault.startswith(KILLED) for fault in faults):
             log("\n== rehearsal: the process was killed; mlops deploy again, as the re-run after a crash ==")
-            result.steps.append(run_workflow_step(project.root, ["deploy"], env))
+            result.steps.append(run_workflow_step(project.root, ["deploy"], env, standin.caller_killed))
         result.requests = standin.requests()[seen:]
         with standin.environment():
             result.traffic_after = read_traffic(standin, stages[0])
@@ -157,18 +158,18 @@ def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) 
     return result
 
 
-def rehearse_release(root: Path, env: dict[str, str], result: Rehearsal, proxy_url: str, log=print) -> None:
+def rehearse_release(root: Path, env: dict[str, str], result: Rehearsal, standin: Any, log=print) -> None:
     """``mlops train`` then ``mlops deploy``, as the deploy workflow runs them; stops at the first that fails."""
     for step in STEPS:
-        log(f"\n== rehearsal: mlops {step} (against the stand-in at {proxy_url}) ==")
-        outcome = run_workflow_step(root, [step], env)
+        log(f"\n== rehearsal: mlops {step} (against the stand-in at {standin.proxy_url}) ==")
+        outcome = run_workflow_step(root, [step], env, standin.caller_killed)
         result.steps.append(outcome)
         if outcome.exit_code:
             return
 
 
 def gate_table(summary: Path) -> str:
-    """The last quality gate section of the step summary the commands wrote, or '' when there is none."""
+    """The last quality gate section of the job page summary the commands wrote, or '' when there is none."""
     text = summary.read_text(encoding="utf-8") if summary.is_file() else ""
     start = text.rfind(GATE_HEADING)
     if start < 0:
@@ -193,13 +194,29 @@ def promote_to_production(root: Path, env: dict[str, str], state: Path, log=prin
     return [shared, run_workflow_step(root, ["promote", "--version", versions[0]], env)]
 
 
-def run_workflow_step(root: Path, args: list[str], env: dict[str, str]) -> StepResult:
-    """``mlops <args>`` in ``root`` with ``env``; its output passes through, its error line is kept."""
-    process = subprocess.run([sys.executable, "-m", "mlops", "-C", str(root), *args], env=env, cwd=root,
-                             stderr=subprocess.PIPE, text=True, check=False)
-    sys.stderr.write(process.stderr)
-    errors = [line for line in process.stderr.splitlines() if line.startswith(("error:", "internal error:"))]
-    return StepResult(args[0], process.returncode, errors[-1] if errors else process.stderr.strip()[-300:])
+def run_workflow_step(root: Path, args: list[str], env: dict[str, str],
+                      killed: threading.Event | None = None) -> StepResult:
+    """``mlops <args>`` in ``root`` with ``env``; its output passes through, its error line is kept.
+
+    When the stand-in sets ``killed`` (fault killed-mid-rollout) the process is killed outright, as a
+    runner that loses its machine: no handler of the toolkit's runs, whatever it had changed stays."""
+    process = subprocess.Popen([sys.executable, "-m", "mlops", "-C", str(root), *args], env=env, cwd=root,
+                               stderr=subprocess.PIPE, text=True)
+    while True:
+        try:
+            stderr = process.communicate(timeout=KILL_WATCH_SECONDS)[1]
+            break
+        except subprocess.TimeoutExpired:
+            if killed is not None and killed.is_set():
+                process.kill()
+                stderr = process.communicate()[1]
+                sys.stderr.write(stderr)
+                return StepResult(args[0], process.returncode or -9,
+                                  f"error: killed mid-rollout by the rehearsal (fault {KILLED}), as a runner "
+                                  "that lost its machine")
+    sys.stderr.write(stderr)
+    errors = [line for line in stderr.splitlines() if line.startswith(("error:", "internal error:"))]
+    return StepResult(args[0], process.returncode, errors[-1] if errors else stderr.strip()[-300:])
 
 
 def _workspace_client(standin: Any, project: Any) -> Any:

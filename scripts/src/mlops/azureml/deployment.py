@@ -182,14 +182,14 @@ def roll_out(client: Any, release: Release, policy: RetryPolicy = DEFAULT_POLICY
         ensure_environment_asset(client, release.environment, policy, log)
     _make_room(client, release, existing, traffic, endpoint, policy, log)
     if new in existing and _state(existing[new]) in BAD_STATES:
-        log(f"  {new} exists from an earlier attempt in state {existing[new].provisioning_state}: replacing it")
+        log(f"  {new} exists from an earlier attempt in state {state_name(existing[new])}: replacing it")
         if traffic.get(new) or (endpoint.mirror_traffic or {}).get(new):
             _set_traffic(client, name, baseline, {}, policy, log)
         _delete(client, name, new, policy, log)
     try:
         log(f"2/5 deployment {new} (model {release.model}), 0% of traffic")
         if _state(existing.get(new)) in IN_PROGRESS:
-            log(f"  {new} is still {existing[new].provisioning_state} from an earlier attempt: waiting for it")
+            log(f"  {new} is still {state_name(existing[new])} from an earlier attempt: waiting for it")
             _wait_until_settled(client, release, policy, log, sleep)
         else:
             _create_deployment(client, release, policy, log)
@@ -262,7 +262,7 @@ def _raise_if_in_progress(client: Any, release: Release, policy: RetryPolicy, lo
                    release.endpoint_name, log=log)
     if _state(current) in IN_PROGRESS:
         raise StillInProgress(
-            f"deployment {release.new} was still {current.provisioning_state} after "
+            f"deployment {release.new} was still {state_name(current)} after "
             f"{release.timeout_seconds // 60} minutes (deploy.timeout_minutes)")
 
 
@@ -285,7 +285,7 @@ def _wait_until_settled(client: Any, release: Release, policy: RetryPolicy, log,
 def _check_ready(client: Any, release: Release, policy: RetryPolicy, log) -> None:
     current = call(policy, f"online_deployments.get {release.new}", client.online_deployments.get,
                    release.new, release.endpoint_name, log=log)
-    state = current.provisioning_state or "unknown"
+    state = state_name(current) or "unknown"
     if state.lower() != "succeeded":
         raise MlopsError(f"deployment {release.new} is {state}, not ready")
 
@@ -419,8 +419,15 @@ def _delete(client: Any, endpoint_name: str, deployment_name: str, policy: Retry
     log(f"  deleted deployment {deployment_name}")
 
 
+def state_name(resource: Any) -> str:
+    """The provisioning state as Azure names it (``Creating``): the SDK hands back an enum member whose
+    ``str()`` is ``DeploymentProvisioningState.CREATING``."""
+    state = getattr(resource, "provisioning_state", None)
+    return str(getattr(state, "value", state) or "")
+
+
 def _state(resource: Any) -> str:
-    return (getattr(resource, "provisioning_state", None) or "").lower()
+    return state_name(resource).lower()
 
 
 def _without(traffic: dict[str, int], new: str) -> dict[str, int]:

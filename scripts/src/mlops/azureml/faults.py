@@ -17,7 +17,7 @@ USAGE = re.compile(r"(?:usage/limit|usage:? ?/ ?limit)\D*(\d+)\s*/\s*(\d+)", re.
 NEEDED = re.compile(r"additional (?:needed|required)\D*(\d+)", re.IGNORECASE)
 NAME_TAKEN = re.compile(r"unique (with)?in (a|the) region|already (exists|in use|taken)|NameNotAvailable|"
                         r"EndpointNameConflict", re.IGNORECASE)
-SUBSCRIPTION = re.compile(r"(/subscriptions/)[0-9a-fA-F-]{36}")
+SUBSCRIPTION = re.compile(r"(/subscriptions/|SubscriptionId )[0-9a-fA-F-]{36}", re.IGNORECASE)  # ids, quota texts
 COMPUTE_ROLE = "AzureML Compute Operator"
 WORKSPACE_ROLE = "AzureML Data Scientist"
 
@@ -29,8 +29,8 @@ class QuotaError(MlopsError):
 def message_of(error: BaseException) -> str:
     """The service's own message on one line: ``(code) message`` when Azure sent a structured error.
 
-    A resource id in it shows the subscription id, which is replaced by ``***`` (logs and summaries are
-    read by everyone with access to the repository).
+    A resource id (or a quota error) in it shows the subscription id, which is replaced by ``***`` (logs and
+    summaries are read by everyone with access to the repository).
     """
     odata = getattr(error, "error", None)
     if getattr(odata, "message", None):

@@ -9,6 +9,7 @@ a Ctrl-C: the job keeps running in Azure and a rerun of ``mlops train`` follows 
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,8 +18,22 @@ from typing import Any
 from mlops.azureml.retry import RetryPolicy, call, find
 from mlops.errors import MlopsError
 
+# azure-ai-ml's own setting for the longest wait between two reads of a run in jobs.stream
+# (RunHistoryConstants); the stand-in's client environment sets it to 1 s, its jobs take seconds.
+POLL_VARIABLE = "AZUREML_RUN_POLLING_INTERVAL_MAX"
+LONGEST_POLL_SECONDS = 15.0
 WAITING = {"notstarted", "queued", "preparing", "provisioning", "starting"}
 FINISHED = {"completed", "failed", "canceled", "notresponding", "paused"}
+
+
+def longest_poll_seconds(environ: dict[str, str] = os.environ) -> float:
+    """The longest wait between two status reads: ``AZUREML_RUN_POLLING_INTERVAL_MAX`` when it is a positive
+    number (the setting azure-ai-ml reads for the same purpose), else 15 s."""
+    try:
+        seconds = float(environ.get(POLL_VARIABLE, ""))
+    except ValueError:
+        return LONGEST_POLL_SECONDS
+    return seconds if seconds > 0 else LONGEST_POLL_SECONDS
 
 
 @dataclass(frozen=True)
@@ -28,7 +43,7 @@ class Deadlines:
 
     start_minutes: float = 60
     finish_minutes: float = 600
-    poll_seconds: float = 15
+    poll_seconds: float = field(default_factory=longest_poll_seconds)
     first_poll_seconds: float = 1
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)

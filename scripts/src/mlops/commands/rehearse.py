@@ -30,7 +30,10 @@ def rehearse_merge(project_dir: Path, *, state: Path | None = None, faults: Sequ
     import shutil
 
     from mlops.rehearsal import DEFAULT_STATE, rehearse
+    from mlops.standin import parse_fault
 
+    for fault in faults:
+        parse_fault(fault)  # a misspelt fault fails before the last rehearsal's state is removed
     root = Path(project_dir).resolve()
     if state is None:
         state = root / DEFAULT_STATE
@@ -40,7 +43,7 @@ def rehearse_merge(project_dir: Path, *, state: Path | None = None, faults: Sequ
 
 def run(args) -> int:
     """Rehearse, print the request log and the traffic, exit 1 when a command failed."""
-    from mlops.rehearsal import STEP_SUMMARY, gate_table, operations, shares, verdict
+    from mlops.rehearsal import gate_table, operations, shares, verdict
 
     result = rehearse_merge(args.project_dir, state=args.state, faults=args.inject)
     print(f"\n== rehearsal: the REST calls the SDK made ({len(result.requests)} requests; all in "
@@ -53,10 +56,10 @@ def run(args) -> int:
     if result.production_after is not None:
         print(f"production traffic before: {shares(result.production_before or {})}\n"
               f"production traffic after:  {shares(result.production_after)}")
-    print(f"rehearsal took {result.seconds:.1f} s (state: {result.state})")
-    table = gate_table(result.state / STEP_SUMMARY)
+    print(f"job page summary: {result.summary}\nrehearsal took {result.seconds:.1f} s (state: {result.state})")
+    table = gate_table(result.summary)
     if table:
-        print(f"\n== rehearsal: the quality gate, as the step summary shows it ==\n{table}")
+        print(f"\n== rehearsal: the quality gate, as the job page summary shows it ==\n{table}")
     code, line = verdict(result)
     print(line)
     return code

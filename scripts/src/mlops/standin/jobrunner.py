@@ -10,17 +10,16 @@ MLflow logs to a file store in the job's folder: there is no MLflow service here
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
-import signal
 import subprocess
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from mlops.server_process import NEW_PROCESS_GROUP, server_processes, stop_processes
 from mlops.smoke import isolated_environment
 from mlops.standin.context import ARTIFACT_CONTAINER, Context, now_iso, outside_environment
 from mlops.standin.environments import environment_python
@@ -33,6 +32,7 @@ BINDING = re.compile(r"\$\{\{\s*(inputs|outputs)\.([A-Za-z0-9_]+)\s*\}\}")
 LOG_NAME = "user_logs/std_log.txt"
 PUBLISH_SECONDS = 0.3
 QUEUED_SECONDS = 5
+CANCEL_GRACE_SECONDS = 5  # a canceled job's processes are terminated, then killed after this
 FAILING_SCRIPT = ("import sys\nprint('Loading data...', flush=True)\n"
                   "raise RuntimeError('injected fault job-fails: the training script failed')\n")
 
@@ -210,8 +210,11 @@ class JobRunner:
         env["PYTHONUNBUFFERED"] = "1"
         self._update(job_id, logs=[LOG_NAME])
         with open(log_file, "wb") as output:
-            process = subprocess.Popen(["bash", "-c", command], cwd=work, env=env, stdout=output,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            # the system's shell, as a node runs the command line; a session (group) of its own, so a cancel
+            # reaches every process the command starts
+            process = subprocess.Popen(command, shell=True, cwd=work, env=env, stdout=output,
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                       creationflags=NEW_PROCESS_GROUP)
             with self._lock:
                 self._processes[job_id.lower()] = process
             try:
@@ -247,5 +250,4 @@ def _last_line(log_file: Path) -> str:
 
 
 def _kill(process: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+    stop_processes(server_processes(process.pid), grace=CANCEL_GRACE_SECONDS)

@@ -203,8 +203,10 @@ class StandIn:
         return self.ctx.faults.inject(fault)
 
     def clear(self, name: str | None = None) -> None:
-        """Disarm one fault, or all."""
+        """Disarm one fault, or all; clearing killed-mid-rollout lets the caller (a re-run) in again."""
         self.ctx.faults.clear(name)
+        if name in (None, "killed-mid-rollout"):
+            self.ctx.caller_killed.clear()
 
     @property
     def caller_killed(self) -> threading.Event:
