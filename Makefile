@@ -27,8 +27,10 @@ $(VENV)/.installed: requirements-dev.lock scripts/requirements.lock $(TOOLKIT_FI
 	@touch $@
 
 # Tests run on one worker per core (pytest-xdist); their caches live in build/test-cache (tests/conftest.py).
+# --dist loadscope keeps each module on one worker: its module fixtures (a rehearsal, a trained repo) are
+# built once, and tests that build on an earlier one in the same module keep their order.
 TEST_WORKERS ?= auto
-PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=15
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --durations=15
 
 test: setup  ## generate every variant with the real cookiecutter and run the whole suite
 	$(PYTEST) tests

@@ -43,7 +43,8 @@ def pytest_collection_modifyitems(items):
 
     A set-up repo means ``make setup`` and environments built from the runtime spec, minutes on a cold
     cache. Slow modules go first so the workers share them out and quick tests fill the gaps; whole
-    modules move, never single tests, so a module's tests stay together and its fixtures are set up once."""
+    modules move, never single tests, so a module's tests stay together (the Makefile's ``--dist loadscope``
+    keeps each module on one worker, so its module fixtures are set up once)."""
     for item in items:
         if "set_up_repo" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
