@@ -45,6 +45,15 @@ def test_the_states_are_the_studios_words():
                                           "Canceled")] == ["Transitioning"] * 4 + ["Healthy"] + ["Unhealthy"] * 2
 
 
+def test_the_sdk_s_enum_states_get_the_same_words():
+    """online_deployments.get hands back the state as an enum member whose str() is not Azure's word."""
+    from azure.ai.ml._restclient.arm_ml_service.models import DeploymentProvisioningState as State
+
+    assert str(State.SUCCEEDED) != "Succeeded"
+    assert [deployment_state(s) for s in (State.CREATING, State.SUCCEEDED, State.FAILED)] == [
+        "Transitioning", "Healthy", "Unhealthy"]
+
+
 def test_each_change_is_one_line_and_the_wait_ends_when_the_operation_does():
     lines = []
     started = time.monotonic()

@@ -15,8 +15,12 @@ POLL_SECONDS = 10.0
 
 
 def deployment_state(provisioning_state: Any) -> str:
-    """``Healthy`` once Azure succeeded, ``Unhealthy`` when it failed, ``Transitioning`` before."""
-    return STATE_WORDS.get(str(provisioning_state or "").lower(), "Transitioning")
+    """``Healthy`` once Azure succeeded, ``Unhealthy`` when it failed, ``Transitioning`` before.
+
+    Takes the poller's status text or a deployment's ``provisioning_state``, which the SDK hands back as an
+    enum member (its ``str()`` is ``DeploymentProvisioningState.SUCCEEDED``)."""
+    state = getattr(provisioning_state, "value", provisioning_state)
+    return STATE_WORDS.get(str(state or "").lower(), "Transitioning")
 
 
 class StateLine:
