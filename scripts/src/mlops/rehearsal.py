@@ -92,18 +92,18 @@ def live(traffic: dict[str, int]) -> dict[str, int]:
 
 
 def workflow_environment(environ: dict[str, str], standin: dict[str, str], commit: str,
-                         summary: Path) -> dict[str, str]:
+                         summary: Path | None = None) -> dict[str, str]:
     """The environment ``mlops train`` and ``mlops deploy`` get: this one without logins or workflow
     variables of its own (a PR runner's ``GITHUB_ACTIONS`` would ask for OIDC, a laptop's
     ``AZURE_*`` would name a real tenant), plus the stand-in's client variables, the commit and a run
     id, as the deploy workflow has them. The run id is the commit's: rehearsing a commit again is a
     re-run of its workflow run, a new commit is a new run. ``MLOPS_REHEARSAL=1`` has the job train with
     the smoke overrides: a spaCy pipeline's full training takes minutes, and the model is not what is
-    rehearsed. The job page's summary (``GITHUB_STEP_SUMMARY``) goes to ``summary``."""
+    rehearsed. The job page's summary (``GITHUB_STEP_SUMMARY``) goes to ``summary``, when given."""
     kept = {k: v for k, v in environ.items() if (not k.upper().startswith(CLEARED_PREFIXES) or k in KEPT)
             and k.lower() not in ("https_proxy", "http_proxy", "all_proxy", "no_proxy")}
     return {**kept, **standin, "GITHUB_SHA": commit, "GITHUB_RUN_ID": f"{RUN_ID}-{commit[:8]}", REHEARSAL: "1",
-            "GITHUB_STEP_SUMMARY": str(summary)}
+            **({"GITHUB_STEP_SUMMARY": str(summary)} if summary else {})}
 
 
 def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) -> Rehearsal:
