@@ -119,10 +119,9 @@ def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) 
     result = Rehearsal(state, list(faults))
     state.mkdir(parents=True, exist_ok=True)
     with StandIn(state) as standin:
-        with standin.environment():
-            result.traffic_before = read_traffic(standin, stages[0])
-            if len(stages) > 1:
-                result.production_before = read_traffic(standin, stages[1])
+        result.traffic_before = read_traffic(standin, stages[0])
+        if len(stages) > 1:
+            result.production_before = read_traffic(standin, stages[1])
         commit = read_provenance(project.root, {}).commit or NO_COMMIT  # as the plan names an unversioned repo
         result.summary.write_text("", encoding="utf-8")  # this rehearsal's job page only
         env = workflow_environment(dict(os.environ), standin.client_environment(), commit, result.summary)
@@ -131,8 +130,7 @@ def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) 
                 log("\n== rehearsal: no model serves yet: this commit's model is released first, as the champion "
                     f"the {WORSE_MODEL} merge is compared with ==")
                 rehearse_release(project.root, env, result, standin, log)
-                with standin.environment():
-                    result.traffic_before = read_traffic(standin, stages[0])
+                result.traffic_before = read_traffic(standin, stages[0])
             merge = hashlib.sha1(f"{commit} {WORSE_MODEL}".encode()).hexdigest()
             log(f"\n== rehearsal: the merge under test is commit {merge[:12]}, a stand-in for the next commit: "
                 f"{WORSE_MODEL} scrambles the labels its job trains on ==")
@@ -149,11 +147,10 @@ def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) 
             log("\n== rehearsal: the process was killed; mlops deploy again, as the re-run after a crash ==")
             result.steps.append(run_workflow_step(project.root, ["deploy"], env, standin.caller_killed))
         result.requests = standin.requests()[seen:]
-        with standin.environment():
-            result.traffic_after = read_traffic(standin, stages[0])
-            if len(stages) > 1:
-                result.production_after = read_traffic(standin, stages[1])
-            result.models = registered_models(standin, project)
+        result.traffic_after = read_traffic(standin, stages[0])
+        if len(stages) > 1:
+            result.production_after = read_traffic(standin, stages[1])
+        result.models = registered_models(standin, project)
     result.seconds = time.monotonic() - started
     return result
 
@@ -219,30 +216,27 @@ def run_workflow_step(root: Path, args: list[str], env: dict[str, str],
     return StepResult(args[0], process.returncode, errors[-1] if errors else stderr.strip()[-300:])
 
 
-def _workspace_client(standin: Any, project: Any) -> Any:
-    return standin.ml_client(project.azure.resource_group, project.azure.workspace_name)
+def _workspace(standin: Any, resource_group: str, workspace_name: str, subscription_id: str | None = None) -> str:
+    return standin.ctx.workspace_id(subscription_id or standin.subscription_id, resource_group, workspace_name)
 
 
 def read_traffic(standin: Any, stage: Any) -> dict[str, int]:
-    """The traffic of ``stage``'s endpoint (:class:`mlops.stages.Stage`) as the SDK reads it; empty when there
-    is no endpoint yet."""
-    from azure.core.exceptions import ResourceNotFoundError
+    """The traffic of ``stage``'s endpoint (:class:`mlops.stages.Stage`) as the stand-in holds it (what the SDK
+    reads); empty when there is no endpoint yet.
 
-    try:
-        client = standin.ml_client(stage.resource_group, stage.workspace_name)
-        endpoint = client.online_endpoints.get(stage.service_name)
-    except ResourceNotFoundError:
-        return {}
-    return {name: int(share) for name, share in (endpoint.traffic or {}).items()}
+    Read from the stand-in's state, not through azure-ai-ml: importing the SDK in this process and signing
+    in again would cost the rehearsal seconds for an answer the stand-in has at hand."""
+    workspace = _workspace(standin, stage.resource_group, stage.workspace_name, stage.subscription_id)
+    endpoint = standin.ctx.store.get("resources", f"{workspace}/onlineEndpoints/{stage.service_name}") or {}
+    return {name: int(share) for name, share in (endpoint.get("properties", {}).get("traffic") or {}).items()}
 
 
 def registered_models(standin: Any, project: Any) -> list[str]:
-    """``name:version`` of every registered version of the experiment's model."""
+    """``name:version`` of every registered version of the experiment's model, from the stand-in's state."""
     name = project.experiment.model_name
-    try:
-        return sorted(f"{m.name}:{m.version}" for m in _workspace_client(standin, project).models.list(name=name))
-    except Exception:  # noqa: BLE001 - no model container yet: nothing registered
-        return []
+    workspace = _workspace(standin, project.azure.resource_group, project.azure.workspace_name)
+    versions = standin.ctx.store.children("resources", f"{workspace}/models/{name}/versions")
+    return sorted(f"{name}:{version['id'].rsplit('/', 1)[-1]}" for version in versions)
 
 
 WORKSPACE_PATH = re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
