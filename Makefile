@@ -9,7 +9,7 @@ export UV_COMPILE_BYTECODE := 1
 
 TOOLKIT_FILES := $(shell find scripts/src schemas -type f -not -name '*.pyc') scripts/pyproject.toml
 
-.PHONY: setup test test-fast demo lint lock clean help
+.PHONY: setup test test-costs test-fast demo lint lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/'
@@ -28,12 +28,16 @@ $(VENV)/.installed: requirements-dev.lock scripts/requirements.lock $(TOOLKIT_FI
 
 # Tests run on one worker per core (pytest-xdist); their caches live in build/test-cache (tests/conftest.py).
 # --dist loadscope keeps each module on one worker: its module fixtures (a rehearsal, a trained repo) are
-# built once, and tests that build on an earlier one in the same module keep their order.
+# built once, and tests that build on an earlier one in the same module keep their order. Modules start
+# longest first (tests/module_costs.py), not in xdist's order (by number of tests).
 TEST_WORKERS ?= auto
-PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --durations=15
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations=15
 
 test: setup  ## generate every variant with the real cookiecutter and run the whole suite
 	$(PYTEST) tests
+
+test-costs:  ## commit-ready module costs: copy the last full run's (build/test-cache) to tests/module-costs.json
+	cp build/test-cache/module-costs.json tests/module-costs.json
 
 test-fast: setup  ## the suite without the slow tests (those that build environments or set up a generated repo)
 	$(PYTEST) -m "not slow" tests

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import module_costs
 import pytest
 from cookiecutter.main import cookiecutter
 from filelock import FileLock
@@ -24,6 +25,10 @@ TEST_CACHE = TEMPLATE / "build" / "test-cache"
 os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 # The toolkit's environments (runtime_env.cache_root) are kept in the checkout, shared by the workers.
 os.environ["MLOPS_CACHE_DIR"] = str(TEST_CACHE / "mlops")
+# Generated repos' `make setup` skips compiling all of .venv's bytecode (about 9 s of CPU per repo): their
+# Pythons write it for the modules they import, once, instead.
+os.environ["UV_COMPILE_BYTECODE"] = "0"
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 def pytest_configure(config):
@@ -38,18 +43,33 @@ def pytest_configure(config):
 
 
 @pytest.hookimpl(tryfirst=True)  # before ``-m "not slow"`` deselects
-def pytest_collection_modifyitems(items):
-    """Mark every test that needs a set-up repo slow; start the modules holding slow tests first.
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that needs a set-up repo slow; start the costliest modules first.
 
     A set-up repo means ``make setup`` and environments built from the runtime spec, minutes on a cold
-    cache. Slow modules go first so the workers share them out and quick tests fill the gaps; whole
-    modules move, never single tests, so a module's tests stay together (the Makefile's ``--dist loadscope``
-    keeps each module on one worker, so its module fixtures are set up once)."""
+    cache. Whole modules move, never single tests: the Makefile's ``--dist loadscope`` keeps a module on
+    one worker (its module fixtures are set up once), and ``--no-loadscope-reorder`` hands modules out in
+    this order, longest first, so no long module starts last and holds the run up while the other workers
+    idle. A module's cost is its seconds in the last recorded run (:mod:`module_costs`)."""
     for item in items:
         if "set_up_repo" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
-    slow_modules = {item.module for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.module not in slow_modules)
+    slow_modules = {module_costs.module_of(item.nodeid) for item in items if item.get_closest_marker("slow")}
+    seconds = module_costs.recorded(TEMPLATE, slow_modules)
+    items.sort(key=lambda item: -seconds[module_costs.module_of(item.nodeid)])
+
+
+def pytest_runtest_logreport(report):
+    """Add each test phase's seconds to its module's cost (on the controller, which sees every worker's)."""
+    module_costs.add(report.nodeid, report.duration)
+
+
+def pytest_sessionfinish(session):
+    """Record the modules' measured costs for the next run's order (controller only)."""
+    option = session.config.option
+    if not hasattr(session.config, "workerinput") and module_costs.is_full_run(session.config.args, option.keyword,
+                                                                                 option.markexpr):
+        module_costs.save(TEMPLATE)
 
 
 def bake(output_dir: Path, **answers) -> Path:
