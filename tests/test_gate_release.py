@@ -16,6 +16,7 @@ from fake_workspace import FakeMLClient, Workspace
 
 from conftest import bake
 from mlops.azureml.gate_release import GateRefused
+from mlops.azureml.job_watch import POLL_VARIABLE
 from mlops.azureml.model_reference import model_label
 from mlops.errors import MlopsError
 
@@ -42,6 +43,7 @@ def release(repo, monkeypatch, tmp_path):
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     monkeypatch.delenv("MLOPS_OVERRIDE_GATE_REASON", raising=False)
+    monkeypatch.setenv(POLL_VARIABLE, "0.01")  # the fake's job moves on at each read: no need to wait between reads
     runs = iter(range(5000, 6000))
 
     def train_only(ws: Workspace, commit: str, scores: dict, project=repo) -> None:
