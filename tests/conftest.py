@@ -25,10 +25,13 @@ TEST_CACHE = TEMPLATE / "build" / "test-cache"
 os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 # The toolkit's environments (runtime_env.cache_root) are kept in the checkout, shared by the workers.
 os.environ["MLOPS_CACHE_DIR"] = str(TEST_CACHE / "mlops")
-# Generated repos' `make setup` skips compiling all of .venv's bytecode (about 9 s of CPU per repo): their
-# Pythons write it for the modules they import, once, instead.
+# Generated repos' `make setup` and the toolkit's environments skip compiling all their bytecode (9-20 s of
+# CPU each): the Pythons the tests start write it for the modules they import, once, instead. This process
+# writes none: it imports modules straight from the template, which must not gain __pycache__ folders
+# that cookiecutter would copy into generated repos.
 os.environ["UV_COMPILE_BYTECODE"] = "0"
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = True
 
 
 def pytest_configure(config):

@@ -170,6 +170,43 @@ def test_a_rollout_killed_mid_way_is_followed_by_a_re_run_that_converges(rehears
         f"c{commit[:8]} 100%")
 
 
+def test_a_fault_the_release_never_reaches_is_not_reported_as_recovered(rehearsed):
+    repo, _, _ = rehearsed  # HEAD is trained and serves: a rehearsal submits no job for lost-response to hit
+    result = mlops("rehearse", "--state", "build/rehearsal", "--inject", "lost-response", cwd=repo)
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    last = result.stdout.rstrip().splitlines()[-1]
+    assert last.startswith("rehearsal with fault lost-response: lost-response never fired: the release sent no "
+                           "request it applies to"), last
+    assert "commit a change and rehearse again" in last
+
+
+def test_a_failed_training_job_is_rehearsed_as_a_failed_train_step_before_any_deploy(rehearsed):
+    repo, _, _ = rehearsed
+    serving_commit = run(["git", "rev-parse", "HEAD"], repo).stdout.strip()
+    (repo / "NOTES.md").write_text("a change whose training job fails\n")
+    commit_all(repo, "job fails")
+    failed = mlops("rehearse", "--state", "build/rehearsal", "--inject", "job-fails", cwd=repo)
+    assert failed.returncode == 1, failed.stdout[-3000:] + failed.stderr[-3000:]
+    last = failed.stdout.rstrip().splitlines()[-1]
+    assert last.startswith("rehearsal with fault job-fails: `mlops train` failed: "), last
+    assert last.endswith(f"checked: traffic as before (c{serving_commit[:8]} 100%)"), last
+    assert "== rehearsal: mlops deploy" not in failed.stdout and "Traceback" not in last
+
+
+def test_a_lost_submission_answer_and_a_conflict_in_flight_are_rehearsed_as_recovered(rehearsed):
+    repo, _, _ = rehearsed
+    (repo / "NOTES.md").write_text("a change released through a lost answer and a busy endpoint\n")
+    commit = commit_all(repo, "recovers")
+    result = mlops("rehearse", "--state", "build/rehearsal", "--inject", "lost-response", "--inject",
+                   "conflict-in-flight", cwd=repo)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.stdout.rstrip().splitlines()[-1].startswith(
+        f"rehearsal passed (recovered from lost-response, conflict-in-flight): traffic c{commit[:8]} 100%")
+    calls = result.stdout.split("the REST calls the SDK made", 1)[1].split("\ntraffic before:", 1)[0].splitlines()
+    submissions = [line.split() for line in calls if line.strip().startswith("PUT    {workspace}/jobs/")]
+    assert len(submissions) == 1 and not submissions[0][-1].startswith("x")  # sent once: the lost answer was followed
+
+
 def test_a_two_stage_repo_rehearses_both_stages_through_the_registry(tmp_path):
     # the generated form: production on its own endpoint in staging's workspace (tests/test_promotion.py covers
     # production in a workspace of its own)

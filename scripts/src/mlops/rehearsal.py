@@ -68,6 +68,8 @@ class Rehearsal:
     # two stages: production's traffic (the traffic fields above are staging's); None with one stage
     production_before: dict[str, int] | None = None
     production_after: dict[str, int] | None = None
+    # injected faults the release never triggered (it sent no request they apply to)
+    unfired: list[str] = field(default_factory=list)
 
     @property
     def summary(self) -> Path:
@@ -142,6 +144,7 @@ def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) 
             rehearse_release(project.root, env, result, standin, log)
         if len(stages) > 1 and not result.failed:
             result.steps += promote_to_production(project.root, env, state, log)
+        result.unfired = unfired_faults(faults, standin)
         standin.clear()
         if result.failed and any(fault.startswith(KILLED) for fault in faults):
             log("\n== rehearsal: the process was killed; mlops deploy again, as the re-run after a crash ==")
@@ -153,6 +156,12 @@ def rehearse(project_dir: Path, state: Path, faults: list[str] = (), log=print) 
         result.models = registered_models(standin, project)
     result.seconds = time.monotonic() - started
     return result
+
+
+def unfired_faults(faults: list[str], standin: Any) -> list[str]:
+    """The injected faults the stand-in never applied: the release sent no request they hit."""
+    fired = set(standin.ctx.faults.fired) | ({KILLED} if standin.caller_killed.is_set() else set())
+    return [fault for fault in faults if fault.partition(":")[0] not in fired]
 
 
 def rehearse_release(root: Path, env: dict[str, str], result: Rehearsal, standin: Any, log=print) -> None:
@@ -263,6 +272,10 @@ def verdict(result: Rehearsal) -> tuple[int, str]:
     if result.production_after is not None:
         traffic = f"staging {traffic}; production {shares(result.production_after)}"
     faults = ", ".join(result.faults)
+    if failed is None and result.unfired:
+        return 1, (f"rehearsal with fault {faults}: {', '.join(result.unfired)} never fired: the release sent no "
+                   "request it applies to (this commit is trained and released already): commit a change and "
+                   f"rehearse again; traffic {traffic}")
     if failed is None:
         recovered = f" (recovered from {faults})" if faults else ""
         return 0, f"rehearsal passed{recovered}: traffic {traffic}; models {', '.join(result.models) or 'none'}"
