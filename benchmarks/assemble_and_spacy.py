@@ -10,35 +10,24 @@ smoke sklearn warm  the same for the scikit-learn variant (the foundation's targ
 
 from __future__ import annotations
 
-import argparse
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from foundation import BIN, TEMPLATE, median_of, report, timed
+from foundation import BIN, bake_variant, benchmark_arguments, median_of, report, scratch_folder, timed
 
 TARGETS = {"assemble cli": 0.5, "smoke spacy warm": 30.0, "smoke sklearn warm": 10.0}
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    from cookiecutter.main import cookiecutter
-
+    args = benchmark_arguments(__doc__)
     from mlops.assembly import assemble
     from mlops.frameworks import SPACY
 
-    work = Path(tempfile.mkdtemp(prefix="mlops-bench-"))
     figures: dict[str, float] = {}
     mlops = str(BIN / "mlops")
-    try:
-        repos = {framework: Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(work / framework),
-                                              extra_context={"framework": framework}))
-                 for framework in ("spacy", "sklearn")}
+    with scratch_folder() as work:
+        repos = {framework: bake_variant(work, framework) for framework in ("spacy", "sklearn")}
         base = (repos["spacy"] / "train.py").read_text(encoding="utf-8")
         samples = []
         for _ in range(50):
@@ -51,9 +40,8 @@ def main() -> int:
         for framework, repo in repos.items():
             timed([mlops, "smoke-train"], repo)  # builds the runtime environment if this spec is new
             figures[f"smoke {framework} warm"] = median_of(args.repeat, [mlops, "smoke-train"], repo)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return report(figures, TARGETS)
+
 
 if __name__ == "__main__":
     sys.exit(main())

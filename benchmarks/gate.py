@@ -12,32 +12,22 @@ No target: the figure is the job's extra time on its node (no extra node, job, e
 
 from __future__ import annotations
 
-import argparse
-import shutil
 import sys
-import tempfile
-from pathlib import Path
 
-from foundation import BIN, TEMPLATE, median_of, report, timed
+from foundation import BIN, bake_variant, benchmark_arguments, median_of, report, scratch_folder, timed
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    from cookiecutter.main import cookiecutter
-
+    args = benchmark_arguments(__doc__)
     from mlops.gate_staging import MODULE, evaluation_arguments
     from mlops.project import load_project
     from mlops.runtime_env import ensure_venv
     from mlops.smoke import smoke_environment
 
-    work = Path(tempfile.mkdtemp(prefix="mlops-bench-"))
     figures: dict[str, float] = {}
-    try:
+    with scratch_folder() as work:
         for framework in ("sklearn", "spacy"):
-            repo = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(work / framework),
-                                     extra_context={"framework": framework}))
+            repo = bake_variant(work, framework)
             timed([str(BIN / "mlops"), "smoke-train"], repo)  # stages the job code and saves a champion copy
             project = load_project(repo)
             python = ensure_venv(project.spec, log=lambda line: None)
@@ -46,8 +36,6 @@ def main() -> int:
                        *evaluation_arguments(str(repo / sample), sample, str(repo / "build/smoke-champion"), "x:1")]
             figures[f"gate step {framework}"] = median_of(args.repeat, command, project.layout.smoke_dir,
                                                           env=smoke_environment(project))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return report(figures, {})
 
 

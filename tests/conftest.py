@@ -80,6 +80,26 @@ def bake(output_dir: Path, **answers) -> Path:
     return Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir)))
 
 
+@pytest.fixture(scope="module")
+def baked_once(tmp_path_factory):
+    """Factory: the project generated with these answers, once per test module (generating takes seconds)."""
+    baked: dict[tuple, Path] = {}
+
+    def factory(**answers) -> Path:
+        key = tuple(sorted(answers.items()))
+        if key not in baked:
+            baked[key] = bake(tmp_path_factory.mktemp("baked"), **answers)
+        return baked[key]
+
+    return factory
+
+
+@pytest.fixture
+def fresh_repo(baked_once, tmp_path):
+    """Factory: a copy of the project generated with these answers (:func:`baked_once`), for one test to change."""
+    return lambda **answers: shutil.copytree(baked_once(**answers), tmp_path / "repo", symlinks=True)
+
+
 def run(command: list[str], cwd: Path, *, check: bool = True, env: dict | None = None,
         timeout: float = 600) -> subprocess.CompletedProcess:
     """Run ``command`` and capture its output; on an unexpected exit code, fail showing that output."""

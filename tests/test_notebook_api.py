@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from conftest import bake, mlops
+from conftest import mlops
 from mlops import AzureMLRun
 from mlops.errors import MlopsError
 from mlops.notebook import NotebookError
@@ -15,15 +15,10 @@ from mlops.notebook import NotebookError
 pytest_plugins = ["mlops.standin.fixtures"]
 
 
-@pytest.fixture(scope="module")
-def baked(tmp_path_factory):
-    return bake(tmp_path_factory.mktemp("baked"))
-
-
 @pytest.fixture
-def iris(baked, tmp_path):
-    """A fresh copy of one generated sklearn repo (generating takes seconds on a busy machine)."""
-    return shutil.copytree(baked, tmp_path / baked.name, symlinks=True)
+def iris(fresh_repo):
+    """A fresh copy of one generated sklearn repo."""
+    return fresh_repo()
 
 
 def test_register_model_must_match_the_experiment_files_framework(iris):

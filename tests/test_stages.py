@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TEMPLATE, bake, mlops
+from conftest import TEMPLATE, mlops
 from mlops.project import load_project
 from mlops.stages import PRODUCTION, STAGING, release_stages, stage_named
 from mlops.validation import validate_project
@@ -17,21 +17,22 @@ from mlops.validation import validate_project
 STAGES = "azure-stages.json"
 
 
-@pytest.fixture(scope="module")
-def two_stage_pristine(tmp_path_factory) -> Path:
-    return bake(tmp_path_factory.mktemp("two-stage"), stages="staging-production")
-
-
-@pytest.fixture(scope="module")
-def single_pristine(tmp_path_factory) -> Path:
-    return bake(tmp_path_factory.mktemp("single"))
+TWO_STAGES = {"stages": "staging-production"}
 
 
 @pytest.fixture
-def two_stage(two_stage_pristine, tmp_path) -> Path:
-    copy = tmp_path / "repo"
-    shutil.copytree(two_stage_pristine, copy)
-    return copy
+def two_stage_pristine(baked_once) -> Path:
+    return baked_once(**TWO_STAGES)
+
+
+@pytest.fixture
+def single_pristine(baked_once) -> Path:
+    return baked_once()
+
+
+@pytest.fixture
+def two_stage(fresh_repo) -> Path:
+    return fresh_repo(**TWO_STAGES)
 
 
 def edit_stages(repo: Path, section: str, **changes) -> None:
@@ -143,11 +144,10 @@ def test_plan_shows_both_stages_and_writes_production_documents_loaded_by_the_sd
     assert "`mlops promote` would:" in printed.stdout
 
 
-def test_a_single_stage_plan_is_unchanged(single_pristine, tmp_path):
+def test_a_single_stage_plan_is_unchanged(fresh_repo):
     from mlops.commands.plan import plan
 
-    copy = tmp_path / "single"
-    shutil.copytree(single_pristine, copy)
+    copy = fresh_repo()
     report = plan(copy)
     assert {item.command for item in report.items} == {"train", "deploy"}
     assert not (report.plan.directory / "production").exists()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import bake, mlops
+from conftest import mlops
 from mlops.validation import validate_project
 
 EXPERIMENT = "iris-classifier.yml"
@@ -25,16 +25,9 @@ REFERENCE_COMPUTE_CONFIG = """{
 """
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory) -> Path:
-    return bake(tmp_path_factory.mktemp("pristine"))
-
-
 @pytest.fixture
-def repo(pristine, tmp_path) -> Path:
-    copy = tmp_path / "repo"
-    shutil.copytree(pristine, copy)
-    return copy
+def repo(fresh_repo) -> Path:
+    return fresh_repo()
 
 
 def findings(repo: Path) -> list[str]:

@@ -9,7 +9,7 @@ written here, once; ``tests/test_schemas.py`` checks that the schemas announce t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +21,27 @@ from mlops.validation import validate_project
 
 
 @dataclass(frozen=True)
-class AzureSettings:
-    """``azure-config.json``: the workspace (the subscription may come from .env or the environment)."""
+class WorkspaceSettings:
+    """An Azure ML workspace: its resource group and name, and where set its subscription and region."""
 
     resource_group: str
     workspace_name: str
     subscription_id: str | None = None
     location: str | None = None
+
+    @property
+    def workspace_key(self) -> tuple[str, str]:
+        """The workspace, compared without case as Azure does."""
+        return self.resource_group.lower(), self.workspace_name.lower()
+
+    def workspace_fields(self) -> dict[str, Any]:
+        """The workspace's fields alone, to build other settings on the same workspace."""
+        return {item.name: getattr(self, item.name) for item in fields(WorkspaceSettings)}
+
+
+@dataclass(frozen=True)
+class AzureSettings(WorkspaceSettings):
+    """``azure-config.json``: the workspace (the subscription may come from .env or the environment)."""
 
 
 @dataclass(frozen=True)
@@ -62,15 +76,11 @@ class RegistrySettings:
     location: str | None = None
 
 
-@dataclass(frozen=True)
-class ProductionSettings:
+@dataclass(frozen=True, kw_only=True)
+class ProductionSettings(WorkspaceSettings):
     """``azure-stages.json`` ``production``: production's workspace (its own, or staging's) and endpoint."""
 
-    resource_group: str
-    workspace_name: str
     service_name: str
-    subscription_id: str | None = None
-    location: str | None = None
 
 
 @dataclass(frozen=True)
@@ -278,7 +288,7 @@ def load_stages(root: Path) -> StagesSettings | None:
 def stages_settings(data: Mapping[str, Any]) -> StagesSettings:
     """``azure-stages.json``'s validated data as settings."""
     return StagesSettings(registry=RegistrySettings(**data["registry"]),
-                          production=ProductionSettings(**data["production"]))
+                          production=_settings(ProductionSettings, data["production"]))
 
 
 def experiment_settings(data: Mapping[str, Any]) -> ExperimentSettings:

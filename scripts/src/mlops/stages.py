@@ -13,22 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlops.errors import MlopsError
-from mlops.project import Project
+from mlops.project import Project, WorkspaceSettings
 
 STAGING = "staging"
 PRODUCTION = "production"
 
 
-@dataclass(frozen=True)
-class Stage:
+@dataclass(frozen=True, kw_only=True)
+class Stage(WorkspaceSettings):
     """One stage: the workspace and endpoint it serves from, and the GitHub environment its jobs run in."""
 
     name: str
-    resource_group: str
-    workspace_name: str
     service_name: str
-    subscription_id: str | None = None
-    location: str | None = None
     trains: bool = True
 
     @property
@@ -36,22 +32,16 @@ class Stage:
         """The GitHub environment of the stage's deploy jobs (approvals and the stage's identity live there)."""
         return self.name
 
-    @property
-    def workspace_key(self) -> tuple[str, str]:
-        """The workspace, compared without case as Azure does."""
-        return self.resource_group.lower(), self.workspace_name.lower()
-
 
 def release_stages(project: Project) -> tuple[Stage, ...]:
     """The project's stages in release order."""
-    azure = project.azure
-    first = Stage(PRODUCTION if project.stages is None else STAGING, azure.resource_group, azure.workspace_name,
-                  project.experiment.service_name, azure.subscription_id, azure.location)
+    first = Stage(name=PRODUCTION if project.stages is None else STAGING,
+                  service_name=project.experiment.service_name, **project.azure.workspace_fields())
     if project.stages is None:
         return (first,)
     production = project.stages.production
-    return first, Stage(PRODUCTION, production.resource_group, production.workspace_name, production.service_name,
-                        production.subscription_id, production.location, trains=False)
+    return first, Stage(name=PRODUCTION, service_name=production.service_name, trains=False,
+                        **production.workspace_fields())
 
 
 def stage_named(project: Project, name: str) -> Stage:

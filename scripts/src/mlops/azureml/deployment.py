@@ -25,7 +25,7 @@ from typing import Any
 
 from mlops.azureml.assets import ensure_environment_asset
 from mlops.azureml.deployment_request import score_deployment
-from mlops.azureml.deployment_state import StateLine, follow_operation
+from mlops.azureml.deployment_state import StateLine, azure_state, follow_operation
 from mlops.azureml.faults import QuotaError, is_name_taken, is_quota_error, message_of, quota_error
 from mlops.azureml.model_reference import model_label
 from mlops.azureml.names import MAX_DEPLOYMENTS, suggest_endpoint_name
@@ -420,10 +420,8 @@ def _delete(client: Any, endpoint_name: str, deployment_name: str, policy: Retry
 
 
 def state_name(resource: Any) -> str:
-    """The provisioning state as Azure names it (``Creating``): the SDK hands back an enum member whose
-    ``str()`` is ``DeploymentProvisioningState.CREATING``."""
-    state = getattr(resource, "provisioning_state", None)
-    return str(getattr(state, "value", state) or "")
+    """``resource``'s provisioning state as Azure names it (``Creating``; ``""`` when it has none)."""
+    return azure_state(getattr(resource, "provisioning_state", None))
 
 
 def _state(resource: Any) -> str:

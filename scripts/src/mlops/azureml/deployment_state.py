@@ -14,13 +14,18 @@ STATE_WORDS = {"succeeded": "Healthy", "failed": "Unhealthy", "canceled": "Unhea
 POLL_SECONDS = 10.0
 
 
-def deployment_state(provisioning_state: Any) -> str:
-    """``Healthy`` once Azure succeeded, ``Unhealthy`` when it failed, ``Transitioning`` before.
+def azure_state(provisioning_state: Any) -> str:
+    """The state as Azure names it (``Creating``, ``Succeeded``; ``""`` when unset).
 
-    Takes the poller's status text or a deployment's ``provisioning_state``, which the SDK hands back as an
+    Takes the poller's status text or a resource's ``provisioning_state``, which the SDK hands back as an
     enum member (its ``str()`` is ``DeploymentProvisioningState.SUCCEEDED``)."""
-    state = getattr(provisioning_state, "value", provisioning_state)
-    return STATE_WORDS.get(str(state or "").lower(), "Transitioning")
+    return str(getattr(provisioning_state, "value", provisioning_state) or "")
+
+
+def deployment_state(provisioning_state: Any) -> str:
+    """``Healthy`` once Azure succeeded, ``Unhealthy`` when it failed, ``Transitioning`` before (the state as
+    :func:`azure_state` takes it)."""
+    return STATE_WORDS.get(azure_state(provisioning_state).lower(), "Transitioning")
 
 
 class StateLine:
