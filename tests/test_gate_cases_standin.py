@@ -17,8 +17,9 @@ configuration change.
      primary may drop by 1.0           the f1_macro guard refuses it
 
 The same cases run as fast unit tests on the MLClient-shaped fake in test_gate_release.py (with ``tie: refuse``
-and a stale verdict too); a first release meeting the floors, a worse model and an override with a reason run
-through the stand-in in test_gate_standin.py.
+and a stale verdict too). Through the stand-in elsewhere: a first release meeting the floors (test_promotion.py,
+and every rehearsal's first release), a worse model refused end to end with the endpoint untouched
+(test_rehearse_worse_model.py).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The fake's job scores its model as told (``Workspace.next_scores``) and writes the verdict the staged
 gate code gives against the champion input, so the decision is the toolkit's own. These are the fast unit
 tests of every rule case; the same cases also run end to end through the Azure ML stand-in (real jobs, real
-deployments, the unmodified SDK) in test_gate_cases_standin.py and test_gate_standin.py.
+deployments, the unmodified SDK) in test_gate_cases_standin.py.
 """
 
 from __future__ import annotations
