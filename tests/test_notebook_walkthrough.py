@@ -17,10 +17,8 @@ from nbclient import NotebookClient
 
 from conftest import bake, copy_sharing_venv
 from mlops.azureml.provenance import read_provenance
-from mlops.project import load_project
 from mlops.rehearsal import NO_COMMIT, workflow_environment
 from mlops.server_process import port_is_listening
-from mlops.serving import ADAPTERS, serving_python
 from mlops.standin.fixtures import running_standin
 
 NOTEBOOK = "notebooks/walkthrough.ipynb"
@@ -37,8 +35,6 @@ def test_the_notebook_is_committed_without_outputs(tmp_path):
 @pytest.mark.parametrize("framework", ["sklearn", "spacy"])
 def test_the_notebook_runs_top_to_bottom_against_the_stand_in(set_up_repo, tmp_path, framework):
     repo = copy_sharing_venv(set_up_repo(framework), tmp_path / "repo")  # before the stand-in's proxy variables
-    # arun.serve()'s environment too: the kernel runs behind the stand-in's proxy, which reaches 127.0.0.1 only
-    serving_python(load_project(repo), ADAPTERS["app"], log=lambda line: None)
     with running_standin(tmp_path / "standin") as standin:
         _run_and_check(repo, standin, tmp_path, framework)
 

@@ -18,6 +18,7 @@ from filelock import FileLock
 
 from mlops.errors import MlopsError
 from mlops.runtime_spec import RuntimeSpec
+from mlops.standin.client_variables import outside_environment
 
 
 def cache_root() -> Path:
@@ -81,7 +82,10 @@ def _build(env_dir: Path, spec: RuntimeSpec, extra: tuple[str, ...]) -> None:
 
 
 def _run(command: list[str], failure: str) -> None:
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Without a stand-in's proxy and CA (a notebook kernel or a rehearsed command has them): the package
+    # index is reached as it would be without the stand-in, which refuses every host it does not play.
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=outside_environment())
     if result.returncode != 0:
         print(result.stdout.rstrip())
         raise MlopsError(failure)
