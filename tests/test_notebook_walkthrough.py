@@ -49,8 +49,11 @@ def _run_and_check(repo: Path, standin, tmp_path: Path, framework: str) -> None:
     commit = read_provenance(repo, {}).commit or NO_COMMIT
     kernel_env = workflow_environment(dict(os.environ), standin.client_environment(), commit)
     started = time.monotonic()
-    NotebookClient(notebook, timeout=600, km=_repo_kernel(repo, tmp_path / "kernels"),
-                   resources={"metadata": {"path": str(repo / "notebooks")}}).execute(env=kernel_env)
+    kernel = _repo_kernel(repo, tmp_path / "kernels")
+    # nbclient shuts down only a kernel whose manager it made: this one when the cells are done, failed or not
+    NotebookClient(notebook, timeout=600, km=kernel,
+                   resources={"metadata": {"path": str(repo / "notebooks")}}).execute(env=kernel_env, cleanup_kc=True)
+    assert not kernel.has_kernel  # not left running until the test worker exits
     print(f"notebook ({framework}) ran in {time.monotonic() - started:.1f} s")
     shown = [_shown(cell) for cell in notebook.cells if cell.cell_type == "code"]
     assert f"register_model='{framework}'" in shown[0]
