@@ -1,7 +1,9 @@
 """The quality gate across a release: `mlops train` then `mlops deploy`, as deploy.yml runs them, on the fake workspace.
 
 The fake's job scores its model as told (``Workspace.next_scores``) and writes the verdict the staged
-gate code gives against the champion input, so the decision is the toolkit's own.
+gate code gives against the champion input, so the decision is the toolkit's own. These are the fast unit
+tests of every rule case; the same cases also run end to end through the Azure ML stand-in (real jobs, real
+deployments, the unmodified SDK) in test_gate_cases_standin.py and test_gate_standin.py.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ One story, as a repo lives it: a first release (floors only) goes out; the next 
 stand-in's fault worse-model (its training labels scrambled), so its model is worse on the evaluation data;
 the gate refuses it and `mlops deploy`
 stops before creating anything; a deliberate override with a reason releases it and puts the reason on
-the model. The per-rule cases (ties, guards, margins, split traffic) run on the fake in test_gate_release.py.
+the model. The per-rule cases (a missed floor, a better model, a tie, a guard drop, the champion of a split
+traffic) run through the stand-in in test_gate_cases_standin.py, and as fast unit tests on the fake in
+test_gate_release.py.
 """
 
 from __future__ import annotations
