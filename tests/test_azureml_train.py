@@ -9,7 +9,6 @@ from azure.ai.ml.entities import AmlCompute
 from azure_fixtures import CI_ENV, COMMIT, FAST, NEXT_COMMIT, QUICK, make_plan
 from fake_workspace import Crash, FakeMLClient, Workspace, http_error
 
-from conftest import bake
 from mlops.azureml.training import JobFailed, run_training_job
 from mlops.commands import _azure
 from mlops.errors import MlopsError
@@ -23,8 +22,17 @@ HAPPY_CALLS = [
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    return bake(tmp_path_factory.mktemp("train"))
+def repo(baked_once):
+    return baked_once()
+
+
+def with_cluster(max_instances: int, min_instances: int = 0, idle_seconds: int = 600) -> FakeMLClient:
+    """A workspace that already has the config's cluster (cpu-cluster, Standard_DS11_v2) at this size."""
+    client = FakeMLClient()
+    client.workspace.computes["cpu-cluster"] = AmlCompute(name="cpu-cluster", size="Standard_DS11_v2",
+                                                          min_instances=min_instances, max_instances=max_instances,
+                                                          idle_time_before_scale_down=idle_seconds)
+    return client
 
 
 def test_fresh_workspace_gets_compute_environment_data_job_and_a_tagged_model(repo):
@@ -57,10 +65,7 @@ def test_unchanged_spec_reuses_the_environment_and_existing_data(repo):
 
 
 def test_a_bigger_existing_cluster_is_never_shrunk_and_the_log_says_so(repo):
-    client = FakeMLClient()
-    client.workspace.computes["cpu-cluster"] = AmlCompute(name="cpu-cluster", size="Standard_DS11_v2",
-                                                          min_instances=0, max_instances=8,
-                                                          idle_time_before_scale_down=600)
+    client = with_cluster(max_instances=8)
     lines = []
     run_training_job(client, make_plan(repo), FAST, log=lines.append, deadlines=QUICK)
     assert client.workspace.computes["cpu-cluster"].max_instances == 8
@@ -69,10 +74,7 @@ def test_a_bigger_existing_cluster_is_never_shrunk_and_the_log_says_so(repo):
 
 
 def test_a_smaller_existing_cluster_grows_to_the_config(repo):
-    client = FakeMLClient()
-    client.workspace.computes["cpu-cluster"] = AmlCompute(name="cpu-cluster", size="Standard_DS11_v2",
-                                                          min_instances=0, max_instances=0,
-                                                          idle_time_before_scale_down=600)
+    client = with_cluster(max_instances=0)
     run_training_job(client, make_plan(repo), FAST, log=lambda line: None, deadlines=QUICK)
     assert client.workspace.computes["cpu-cluster"].max_instances == 1
 
@@ -235,10 +237,7 @@ def test_a_job_that_cannot_start_says_why_after_the_deadline(repo):
 
 
 def test_a_cluster_update_refused_with_403_leaves_the_cluster_and_warns_naming_the_role(repo):
-    client = FakeMLClient()
-    client.workspace.computes["cpu-cluster"] = AmlCompute(name="cpu-cluster", size="Standard_DS11_v2",
-                                                          min_instances=0, max_instances=0,
-                                                          idle_time_before_scale_down=600)
+    client = with_cluster(max_instances=0)
     client.workspace.errors["compute.begin_create_or_update"].append(http_error(
         403, "AuthorizationFailed", "The client 'x' does not have authorization to perform action "
                                     "'Microsoft.MachineLearningServices/workspaces/computes/write' over scope "
@@ -251,10 +250,7 @@ def test_a_cluster_update_refused_with_403_leaves_the_cluster_and_warns_naming_t
 
 
 def test_a_cluster_that_only_idles_differently_is_not_updated(repo):
-    client = FakeMLClient()
-    client.workspace.computes["cpu-cluster"] = AmlCompute(name="cpu-cluster", size="Standard_DS11_v2",
-                                                          min_instances=1, max_instances=1,
-                                                          idle_time_before_scale_down=120)
+    client = with_cluster(max_instances=1, min_instances=1, idle_seconds=120)
     lines = []
     run_training_job(client, make_plan(repo), FAST, log=lines.append, deadlines=QUICK)
     assert "compute.begin_create_or_update" not in client.workspace.calls

@@ -17,10 +17,8 @@ from nbclient import NotebookClient
 
 from conftest import bake, copy_sharing_venv
 from mlops.azureml.provenance import read_provenance
-from mlops.project import load_project
 from mlops.rehearsal import NO_COMMIT, workflow_environment
 from mlops.server_process import port_is_listening
-from mlops.serving import ADAPTERS, serving_python
 from mlops.standin.fixtures import running_standin
 
 NOTEBOOK = "notebooks/walkthrough.ipynb"
@@ -37,8 +35,6 @@ def test_the_notebook_is_committed_without_outputs(tmp_path):
 @pytest.mark.parametrize("framework", ["sklearn", "spacy"])
 def test_the_notebook_runs_top_to_bottom_against_the_stand_in(set_up_repo, tmp_path, framework):
     repo = copy_sharing_venv(set_up_repo(framework), tmp_path / "repo")  # before the stand-in's proxy variables
-    # arun.serve()'s environment too: the kernel runs behind the stand-in's proxy, which reaches 127.0.0.1 only
-    serving_python(load_project(repo), ADAPTERS["app"], log=lambda line: None)
     with running_standin(tmp_path / "standin") as standin:
         _run_and_check(repo, standin, tmp_path, framework)
 
@@ -53,8 +49,11 @@ def _run_and_check(repo: Path, standin, tmp_path: Path, framework: str) -> None:
     commit = read_provenance(repo, {}).commit or NO_COMMIT
     kernel_env = workflow_environment(dict(os.environ), standin.client_environment(), commit)
     started = time.monotonic()
-    NotebookClient(notebook, timeout=600, km=_repo_kernel(repo, tmp_path / "kernels"),
-                   resources={"metadata": {"path": str(repo / "notebooks")}}).execute(env=kernel_env)
+    kernel = _repo_kernel(repo, tmp_path / "kernels")
+    # nbclient shuts down only a kernel whose manager it made: this one when the cells are done, failed or not
+    NotebookClient(notebook, timeout=600, km=kernel,
+                   resources={"metadata": {"path": str(repo / "notebooks")}}).execute(env=kernel_env, cleanup_kc=True)
+    assert not kernel.has_kernel  # not left running until the test worker exits
     print(f"notebook ({framework}) ran in {time.monotonic() - started:.1f} s")
     shown = [_shown(cell) for cell in notebook.cells if cell.cell_type == "code"]
     assert f"register_model='{framework}'" in shown[0]

@@ -230,3 +230,21 @@ def test_the_command_refuses_a_broken_state_file_in_one_line(tmp_path):
         f"error: {tmp_path / 's' / 'state.json'}:1: not a stand-in state file (invalid JSON): remove the state "
         "folder to start a fresh workspace"]
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_an_environment_built_behind_the_stand_in_reaches_the_package_index_without_its_proxy(standin, tmp_path,
+                                                                                           monkeypatch):
+    """A notebook kernel or a rehearsed command has the stand-in's client variables (its proxy, its CA); an
+    environment it builds (``arun.serve()``'s, a smoke run's) must still reach the package index as it would
+    without the stand-in, whose proxy refuses every host it does not play."""
+    from mlops.runtime_env import ensure_venv
+    from mlops.runtime_spec import load_runtime_spec
+
+    spec = tmp_path / "environment.yml"
+    spec.write_text("name: index-test\ndependencies:\n  - python=3.11\n  - pip\n  - pip:\n      - six==1.17.0\n")
+    monkeypatch.setenv("MLOPS_CACHE_DIR", str(tmp_path / "environments"))  # not built yet
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))  # empty: uv has to ask the index
+    assert os.environ["HTTPS_PROXY"] == standin.proxy_url
+    python = ensure_venv(load_runtime_spec(spec, "environment.yml"), log=lambda line: None)
+    assert subprocess.run([str(python), "-c", "import six"], check=False).returncode == 0
+    assert [r for r in standin.requests() if r.status == 403] == []

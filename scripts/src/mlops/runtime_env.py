@@ -18,6 +18,7 @@ from filelock import FileLock
 
 from mlops.errors import MlopsError
 from mlops.runtime_spec import RuntimeSpec
+from mlops.standin.client_variables import outside_environment
 
 
 def cache_root() -> Path:
@@ -75,15 +76,17 @@ def _build(env_dir: Path, spec: RuntimeSpec, extra: tuple[str, ...]) -> None:
          f"`uv python install {spec.python}` installs it)")
     requirements = env_dir / "requirements.txt"
     requirements.write_text("\n".join((*spec.requirements, *extra)) + "\n", encoding="utf-8")
+    _run([uv, "pip", "install", "--quiet", "--python", str(python_path(env_dir)), "-r", str(requirements)],
+         f"could not install the packages of {spec.path.name}: fix the pip list there (uv's message is above)")
+
+
+def _run(command: list[str], failure: str) -> None:
+    # Without a stand-in's proxy and CA (a notebook kernel or a rehearsed command has them): the package
+    # index is reached as it would be without the stand-in, which refuses every host it does not play.
     # Bytecode is compiled at install (a machine with PYTHONDONTWRITEBYTECODE would otherwise compile every
     # run's imports again); UV_COMPILE_BYTECODE=0 in the environment opts out, as uv itself reads it.
-    _run([uv, "pip", "install", "--quiet", "--python", str(python_path(env_dir)), "-r", str(requirements)],
-         f"could not install the packages of {spec.path.name}: fix the pip list there (uv's message is above)",
-         env={"UV_COMPILE_BYTECODE": "1", **os.environ})
-
-
-def _run(command: list[str], failure: str, env: dict[str, str] | None = None) -> None:
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={"UV_COMPILE_BYTECODE": "1", **outside_environment()})
     if result.returncode != 0:
         print(result.stdout.rstrip())
         raise MlopsError(failure)

@@ -22,7 +22,8 @@ from mlops.errors import MlopsError
 from mlops.server_process import RunningServer, free_port, log_tail, stop, wait_until_ready
 from mlops.serving import ADAPTERS, Launch, score_command
 from mlops.smoke import isolated_environment
-from mlops.standin.context import Context, outside_environment
+from mlops.standin.client_variables import outside_environment
+from mlops.standin.context import Context
 from mlops.standin.environments import environment_python
 from mlops.standin.registries import is_registry_reference
 from mlops.standin.uris import locate

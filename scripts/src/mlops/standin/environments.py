@@ -30,7 +30,7 @@ class EnvironmentError_(MlopsError):
 
 def environment_python(ctx: Context, environment_id: str) -> Path:
     """The interpreter for the environment version ``environment_id`` (an ARM id), built when missing."""
-    from mlops.standin.context import outside_environment
+    from mlops.standin.client_variables import outside_environment
 
     environment = ctx.store.get("resources", environment_id)
     if environment is None:

@@ -21,7 +21,8 @@ from typing import Any
 
 from mlops.server_process import NEW_PROCESS_GROUP, server_processes, stop_processes
 from mlops.smoke import isolated_environment
-from mlops.standin.context import ARTIFACT_CONTAINER, Context, now_iso, outside_environment
+from mlops.standin.client_variables import outside_environment
+from mlops.standin.context import ARTIFACT_CONTAINER, Context, now_iso
 from mlops.standin.environments import environment_python
 from mlops.standin.injection import Fault
 from mlops.standin.routing import HttpError

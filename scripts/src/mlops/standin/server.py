@@ -22,7 +22,8 @@ import uvicorn
 import mlops.standin.lro as lro
 from mlops.standin.app import HostRoutes, StandInApp, not_found
 from mlops.standin.arm import Arm
-from mlops.standin.context import STANDIN_URL, Context
+from mlops.standin.client_variables import STANDIN_URL
+from mlops.standin.context import Context
 from mlops.standin.control import add_control_routes
 from mlops.standin.deployrunner import DeploymentRunner
 from mlops.standin.endpoints import Endpoints
