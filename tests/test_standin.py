@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 import httpx
 import psutil
@@ -191,6 +192,32 @@ def test_state_outlives_the_process(tmp_path, monkeypatch):
         first.ml_client().environments.create_or_update(_environment(tmp_path))
     with StandIn(state) as second, second.environment():
         assert second.ml_client().environments.get("kept", version="1").name == "kept"
+
+
+def test_a_job_running_when_the_stand_in_stops_is_left_running_and_the_next_one_finishes_it(tmp_path):
+    from mlops.standin.fixtures import RESOURCE_GROUP, WORKSPACE, running_standin
+    from mlops.standin.server import wait_for
+    from mlops.standin.store import Store
+
+    state = tmp_path / "state"
+    files = project_files(tmp_path / "project")
+    (files["code"] / "train.py").write_text("import pathlib, time\n"  # the first run outlives the stand-in
+                                            "once = pathlib.Path('..') / 'started-once'\n"
+                                            "if not once.exists():\n"
+                                            "    once.write_text('')\n"
+                                            "    pathlib.Path('pid').write_text('')\n"
+                                            "    time.sleep(300)\n")
+    with running_standin(state) as first:
+        job = submit_training(first.ml_client(RESOURCE_GROUP, WORKSPACE), files)
+        assert wait_for((state / "jobs" / job.name / "wd" / "pid").exists, 180)
+    # stopped mid-run: in Azure the job keeps running, so the stand-in neither fails it nor writes after it stopped
+    assert wait_for(lambda: not any(t.name == f"job {job.name}" for t in threading.enumerate()), 30)
+    [stored] = [resource for rid, resource in Store(state).items("resources") if rid.endswith(f"/jobs/{job.name}")]
+    assert stored["properties"]["status"] == "Running"
+    with running_standin(state) as second:
+        client = second.ml_client(RESOURCE_GROUP, WORKSPACE)
+        assert wait_for(lambda: client.jobs.get(job.name).status in ("Completed", "Failed", "Canceled"), 120)
+        assert client.jobs.get(job.name).status == "Completed"
 
 
 def _environment(tmp_path):

@@ -37,6 +37,10 @@ def system_data(existing: dict | None = None) -> dict[str, Any]:
             "lastModifiedByType": "Application"}
 
 
+class Stopping(Exception):
+    """The stand-in is stopping: a background runner leaves its job or deployment in flight, as it is."""
+
+
 @dataclass
 class Context:
     """The stand-in's settings and shared services, handed to every route module."""
@@ -53,6 +57,14 @@ class Context:
     storage_key: str
     # set when killed-mid-rollout fires; a harness waits on it to kill the caller for real
     caller_killed: threading.Event = field(default_factory=threading.Event)
+    # set while the stand-in stops: background runners then leave their jobs and deployments as they are
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def check_running(self) -> None:
+        """Raise :class:`Stopping` once the stand-in stops: a runner's thread must not change state after that
+        (its folder may be gone; a stand-in started again on it resumes what was left in flight)."""
+        if self.stopping.is_set():
+            raise Stopping
 
     @classmethod
     def create(cls, state_dir: Path, *, location: str, subscription_id: str, tenant_id: str) -> Context:

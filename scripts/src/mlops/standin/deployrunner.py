@@ -12,7 +12,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from mlops.server_process import RunningServer, free_port, log_tail, stop, wait_
 from mlops.serving import ADAPTERS, Launch, score_command
 from mlops.smoke import isolated_environment
 from mlops.standin.client_variables import outside_environment
-from mlops.standin.context import Context
+from mlops.standin.context import Context, Stopping
 from mlops.standin.environments import environment_python
 from mlops.standin.registries import is_registry_reference
 from mlops.standin.uris import locate
@@ -64,6 +63,12 @@ class DeploymentRunner:
                          name=f"deployment {deployment_id.rsplit('/', 1)[-1]}", daemon=True).start()
 
     def _provision(self, deployment_id: str, operation: str) -> None:
+        try:
+            self._bring_up(deployment_id, operation)
+        except Stopping:  # left Creating: a stand-in started again on this state provisions it again
+            self.stop_server(deployment_id)
+
+    def _bring_up(self, deployment_id: str, operation: str) -> None:
         self.stop_server(deployment_id)
         try:
             served = self._start(deployment_id)
@@ -83,6 +88,7 @@ class DeploymentRunner:
         lro.finish_operation(self.ctx, operation, "Succeeded")
 
     def _set_state(self, deployment_id: str, state: str) -> None:
+        self.ctx.check_running()
         with self.ctx.store.lock:
             deployment = self.ctx.store.get("resources", deployment_id)
             if deployment is not None:
@@ -101,7 +107,8 @@ class DeploymentRunner:
                                      f"{properties.get('environmentId', '').split('/')[-3]}.")
         never = self.ctx.faults.take("never-healthy")
         if never is not None:
-            time.sleep(float(never.params.get("seconds", NEVER_HEALTHY_SECONDS)))
+            self.ctx.stopping.wait(float(never.params.get("seconds", NEVER_HEALTHY_SECONDS)))
+            self.ctx.check_running()
             raise ProvisioningFailed("ResourceNotReady", "User container has crashed or terminated: the readiness "
                                      "probe failed (injected fault never-healthy). Check the deployment logs.")
         try:

@@ -10,6 +10,7 @@ MLflow logs to a file store in the job's folder: there is no MLflow service here
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -22,7 +23,7 @@ from typing import Any
 from mlops.server_process import NEW_PROCESS_GROUP, server_processes, stop_processes
 from mlops.smoke import isolated_environment
 from mlops.standin.client_variables import outside_environment
-from mlops.standin.context import ARTIFACT_CONTAINER, Context, now_iso
+from mlops.standin.context import ARTIFACT_CONTAINER, Context, Stopping, now_iso
 from mlops.standin.environments import environment_python
 from mlops.standin.injection import Fault
 from mlops.standin.routing import HttpError
@@ -85,6 +86,7 @@ class JobRunner:
     # -- one job --
 
     def _update(self, job_id: str, status: str | None = None, **run: Any) -> dict[str, Any]:
+        self.ctx.check_running()
         with self.ctx.store.lock:
             job = self.ctx.store.get("resources", job_id)
             if status:
@@ -97,9 +99,15 @@ class JobRunner:
         """Hold the job in Queued for ``seconds``, or until it is cancelled."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and job_id.lower() not in self._canceled:
+            self.ctx.check_running()
             time.sleep(0.05)
 
     def _run(self, job_id: str) -> None:
+        # on Stopping the job stays Queued/Running in the store: a stand-in started again on this state runs it again
+        with contextlib.suppress(Stopping):
+            self._run_job(job_id)
+
+    def _run_job(self, job_id: str) -> None:
         name = job_id.rsplit("/", 1)[-1]
         folder = self.ctx.state_dir / "jobs" / name
         try:

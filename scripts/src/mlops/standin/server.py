@@ -120,12 +120,14 @@ class StandIn:
         ready.wait(30)
         if failure:
             raise failure[0]
+        self.ctx.stopping.clear()
         for runner in self.runners:
             runner.resume()
         return self
 
     def stop(self) -> None:
         """Stop the servers and every job and deployment process the stand-in started."""
+        self.ctx.stopping.set()
         for runner in self.runners:
             with contextlib.suppress(Exception):
                 runner.shutdown()
