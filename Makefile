@@ -26,11 +26,12 @@ $(VENV)/.installed: requirements-dev.lock scripts/requirements.lock $(TOOLKIT_FI
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps --reinstall-package mlops-toolkit ./scripts
 	@touch $@
 
-# Tests run on one worker per core (pytest-xdist); their caches live in build/test-cache (tests/conftest.py).
+# Tests run on one pytest-xdist worker per core, plus one: much of the suite waits on servers and jobs it
+# started, so a spare worker keeps the cores busy. Their caches live in build/test-cache (tests/conftest.py).
 # --dist loadscope keeps each module on one worker: its module fixtures (a rehearsal, a trained repo) are
 # built once, and tests that build on an earlier one in the same module keep their order. Modules start
 # longest first (tests/module_costs.py), not in xdist's order (by number of tests).
-TEST_WORKERS ?= auto
+TEST_WORKERS ?= $(shell $(BIN)/python -c "import os; print(len(os.sched_getaffinity(0)) + 1)" 2>/dev/null || echo auto)
 PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations=15
 
 test: setup  ## generate every variant with the real cookiecutter and run the whole suite
