@@ -37,10 +37,10 @@ PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loads
 test: setup  ## generate every variant with the real cookiecutter and run the whole suite
 	$(PYTEST) tests
 
-test-costs:  ## commit-ready module costs: copy the last full run's (build/test-cache) to tests/module-costs.json
-	cp build/test-cache/module-costs.json tests/module-costs.json
+test-costs:  ## commit the last full run's test durations (build/test-cache) as tests/test-durations.json
+	cp build/test-cache/test-durations.json tests/test-durations.json
 
-test-fast: setup  ## the suite without the slow tests (those that build environments or set up a generated repo)
+test-fast: setup  ## the suite without the slow tests (those that set up a generated repo, run real jobs, or took 2 s or more last time)
 	$(PYTEST) -m "not slow" tests
 
 demo: setup  ## generate the default experiment into build/demo and run its `make check`

@@ -47,28 +47,31 @@ def pytest_configure(config):
 
 @pytest.hookimpl(tryfirst=True)  # before ``-m "not slow"`` deselects
 def pytest_collection_modifyitems(config, items):
-    """Mark every test that needs a set-up repo slow; start the costliest modules first.
+    """Mark slow every test that needs a set-up repo or took seconds last time; start the costliest modules first.
 
     A set-up repo means ``make setup`` and environments built from the runtime spec, minutes on a cold
-    cache. Whole modules move, never single tests: the Makefile's ``--dist loadscope`` keeps a module on
-    one worker (its module fixtures are set up once), and ``--no-loadscope-reorder`` hands modules out in
-    this order, longest first, so no long module starts last and holds the run up while the other workers
-    idle. A module's cost is its seconds in the last recorded run (:mod:`module_costs`)."""
+    cache; a test that took ``SLOW_TEST_SECONDS`` or more in the last recorded run is left out of
+    ``make test-fast`` too. Whole modules move, never single tests: the Makefile's ``--dist loadscope``
+    keeps a module on one worker (its module fixtures are set up once), and ``--no-loadscope-reorder``
+    hands modules out in this order, longest first, so no long module starts last and holds the run up
+    while the other workers idle. Durations are those of the last recorded run (:mod:`module_costs`)."""
+    durations = module_costs.recorded(TEMPLATE)
     for item in items:
-        if "set_up_repo" in getattr(item, "fixturenames", ()):
+        if ("set_up_repo" in getattr(item, "fixturenames", ())
+                or durations.get(item.nodeid, 0) >= module_costs.SLOW_TEST_SECONDS):
             item.add_marker(pytest.mark.slow)
     slow_modules = {module_costs.module_of(item.nodeid) for item in items if item.get_closest_marker("slow")}
-    seconds = module_costs.recorded(TEMPLATE, slow_modules)
+    seconds = module_costs.module_seconds(durations, slow_modules)
     items.sort(key=lambda item: -seconds[module_costs.module_of(item.nodeid)])
 
 
 def pytest_runtest_logreport(report):
-    """Add each test phase's seconds to its module's cost (on the controller, which sees every worker's)."""
+    """Add each test phase's seconds to its test (on the controller, which sees every worker's)."""
     module_costs.add(report.nodeid, report.duration)
 
 
 def pytest_sessionfinish(session):
-    """Record the modules' measured costs for the next run's order (controller only)."""
+    """Record the tests' durations for the next run's order and ``make test-fast`` (controller only)."""
     option = session.config.option
     if not hasattr(session.config, "workerinput") and module_costs.is_full_run(session.config.args, option.keyword,
                                                                                  option.markexpr):

@@ -1,14 +1,15 @@
-"""Each test module's cost in seconds, so the suite starts its longest modules first.
+"""Each test's recorded seconds: the suite starts its longest modules first, and ``make test-fast`` skips
+the tests that took seconds.
 
 pytest-xdist hands whole modules to workers (``--dist loadscope``) in collection order. When a long
 module starts last, one worker runs it alone at the end while the others idle: on two workers that
 was minutes of the run. Ordering by cost, longest first (as pytest-split does from its
-``.test_durations``), keeps both busy to the end.
+``.test_durations``), keeps every worker busy to the end.
 
-Costs come from the last full run on this checkout (``build/test-cache/module-costs.json``, written by
-every ``make test``) over the committed ``tests/module-costs.json`` (what a fresh clone, e.g. CI, has;
-``make test-costs`` refreshes it from the last run). A module in neither starts early when it holds
-slow tests (it likely sets up a repo) and late otherwise.
+Durations come from the last full run on this checkout (``build/test-cache/test-durations.json``,
+written by every ``make test``) over the committed ``tests/test-durations.json`` (what a fresh clone,
+e.g. CI, has; ``make test-costs`` refreshes it from the last run). A module in neither starts early
+when it holds slow tests (it likely sets up a repo) and late otherwise.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import os
 from collections import defaultdict
 from pathlib import Path
 
-COMMITTED = Path("tests") / "module-costs.json"
-MEASURED = Path("build") / "test-cache" / "module-costs.json"
+COMMITTED = Path("tests") / "test-durations.json"
+MEASURED = Path("build") / "test-cache" / "test-durations.json"
 UNKNOWN_SLOW_SECONDS = 120.0
+# a test that took this long in the last recorded run is left out of `make test-fast`
+SLOW_TEST_SECONDS = 2.0
 
 _measured: dict[str, float] = defaultdict(float)
 
@@ -37,16 +40,23 @@ def _read(path: Path) -> dict[str, float]:
         return {}
 
 
-def recorded(root: Path, slow_modules: set[str]) -> dict[str, float]:
-    """module -> seconds, the last run's figures over the committed ones; unknown modules get a guess."""
-    known = {**_read(root / COMMITTED), **_read(root / MEASURED)}
-    guesses = defaultdict(float, {module: UNKNOWN_SLOW_SECONDS for module in slow_modules})
-    return defaultdict(float, {**guesses, **known})
+def recorded(root: Path) -> dict[str, float]:
+    """test id -> seconds: the last run's figures over the committed ones."""
+    return {**_read(root / COMMITTED), **_read(root / MEASURED)}
+
+
+def module_seconds(durations: dict[str, float], slow_modules: set[str]) -> dict[str, float]:
+    """module -> its tests' recorded seconds; a module with none recorded gets a guess."""
+    seconds = defaultdict(float, {module: UNKNOWN_SLOW_SECONDS for module in slow_modules})
+    known: dict[str, float] = defaultdict(float)
+    for nodeid, duration in durations.items():
+        known[module_of(nodeid)] += duration
+    return defaultdict(float, {**seconds, **known})
 
 
 def add(nodeid: str, seconds: float) -> None:
-    """Count one test phase's (set-up, call or tear-down) seconds to its module."""
-    _measured[module_of(nodeid)] += seconds
+    """Count one test phase's (set-up, call or tear-down) seconds to its test."""
+    _measured[nodeid] += seconds
 
 
 def is_full_run(args: list[str], keyword: str, markexpr: str) -> bool:
@@ -55,12 +65,12 @@ def is_full_run(args: list[str], keyword: str, markexpr: str) -> bool:
 
 
 def save(root: Path) -> None:
-    """Write this run's module costs over the last recorded ones (``build/test-cache/module-costs.json``)."""
+    """Write this run's test durations (``build/test-cache/test-durations.json``), dropping tests that are gone."""
     if not _measured:
         return
     target = root / MEASURED
     target.parent.mkdir(parents=True, exist_ok=True)
-    merged = {**_read(target), **{module: round(seconds, 1) for module, seconds in _measured.items()}}
+    durations = {nodeid: round(seconds, 2) for nodeid, seconds in sorted(_measured.items())}
     partial = target.with_suffix(".json.part")
-    partial.write_text(json.dumps(dict(sorted(merged.items())), indent=1) + "\n", encoding="utf-8")
+    partial.write_text(json.dumps(durations, indent=1) + "\n", encoding="utf-8")
     os.replace(partial, target)

@@ -71,6 +71,7 @@ def rehearsed(tmp_path_factory):
     return repo, commit, first
 
 
+@pytest.mark.slow  # `mlops rehearse`: real jobs and deployments
 def test_a_rehearsal_trains_and_deploys_through_the_sdk_s_real_rest_paths(rehearsed):
     repo, commit, first = rehearsed
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
@@ -93,6 +94,7 @@ def subscription_of(repo) -> str:
     return path.split("/")[2]
 
 
+@pytest.mark.slow  # `mlops rehearse`: real jobs and deployments
 def test_the_summary_and_the_plan_name_the_model_that_serves_without_the_subscription(rehearsed):
     """The SDK rewrites the deployment's model into an ARM id (with the subscription): the job page names the
     model as name:version, and deploy pins the version it found into the plan's deployment.yml."""
@@ -107,6 +109,7 @@ def test_the_summary_and_the_plan_name_the_model_that_serves_without_the_subscri
     assert pinned["model"] == "azureml:iris-classifier-model:1"
 
 
+@pytest.mark.slow  # `mlops rehearse`: real jobs and deployments
 def test_a_second_rehearsal_against_the_same_state_converges(rehearsed):
     repo, commit, _ = rehearsed
     again = mlops("rehearse", "--state", "build/rehearsal", cwd=repo)
@@ -128,6 +131,7 @@ def next_commit(rehearsed):
 
 
 # deployment-500 first: it trains the next commit's model (image-build-fails would fail that job instead)
+@pytest.mark.slow  # `mlops rehearse`: real jobs and deployments
 @pytest.mark.parametrize("fault", ["deployment-500", "image-build-fails", "never-healthy", "quota-exceeded"])
 def test_a_rehearsed_fault_fails_in_one_line_and_leaves_the_live_release_serving(rehearsed, next_commit, fault):
     repo, commit, _ = rehearsed
@@ -141,6 +145,7 @@ def test_a_rehearsed_fault_fails_in_one_line_and_leaves_the_live_release_serving
     assert "Traceback" not in failed.stdout + failed.stderr
 
 
+@pytest.mark.slow  # `mlops rehearse`: real jobs and deployments
 def test_throttling_is_rehearsed_as_recovered(rehearsed):
     repo, _, _ = rehearsed
     throttled = mlops("rehearse", "--state", "build/rehearsal", "--inject", "throttle:times=3,status=429", cwd=repo)
@@ -148,6 +153,7 @@ def test_throttling_is_rehearsed_as_recovered(rehearsed):
     assert "rehearsal passed (recovered from throttle:times=3,status=429)" in throttled.stdout
 
 
+@pytest.mark.slow  # `mlops rehearse`: real jobs and deployments
 def test_an_unknown_fault_is_one_line_naming_the_known_ones(rehearsed):
     repo, _, _ = rehearsed
     result = mlops("rehearse", "--inject", "meteor", cwd=repo)
@@ -157,6 +163,7 @@ def test_an_unknown_fault_is_one_line_naming_the_known_ones(rehearsed):
     assert (repo / "build" / "rehearsal" / "state.json").is_file()  # the last rehearsal's workspace is kept
 
 
+@pytest.mark.slow  # `mlops rehearse`: real jobs and deployments
 def test_a_rollout_killed_mid_way_is_followed_by_a_re_run_that_converges(rehearsed, next_commit):
     repo, _, _ = rehearsed
     (repo / "NOTES.md").write_text("a change whose rollout is killed\n")
@@ -170,6 +177,7 @@ def test_a_rollout_killed_mid_way_is_followed_by_a_re_run_that_converges(rehears
         f"c{commit[:8]} 100%")
 
 
+@pytest.mark.slow  # `mlops rehearse`: real jobs and deployments
 def test_a_fault_the_release_never_reaches_is_not_reported_as_recovered(rehearsed):
     repo, _, _ = rehearsed  # HEAD is trained and serves: a rehearsal submits no job for lost-response to hit
     result = mlops("rehearse", "--state", "build/rehearsal", "--inject", "lost-response", cwd=repo)
@@ -180,6 +188,7 @@ def test_a_fault_the_release_never_reaches_is_not_reported_as_recovered(rehearse
     assert "commit a change and rehearse again" in last
 
 
+@pytest.mark.slow  # `mlops rehearse`: real jobs and deployments
 def test_a_failed_training_job_is_rehearsed_as_a_failed_train_step_before_any_deploy(rehearsed):
     repo, _, _ = rehearsed
     serving_commit = run(["git", "rev-parse", "HEAD"], repo).stdout.strip()
@@ -193,6 +202,7 @@ def test_a_failed_training_job_is_rehearsed_as_a_failed_train_step_before_any_de
     assert "== rehearsal: mlops deploy" not in failed.stdout and "Traceback" not in last
 
 
+@pytest.mark.slow  # `mlops rehearse`: real jobs and deployments
 def test_a_lost_submission_answer_and_a_conflict_in_flight_are_rehearsed_as_recovered(rehearsed):
     repo, _, _ = rehearsed
     (repo / "NOTES.md").write_text("a change released through a lost answer and a busy endpoint\n")
@@ -205,6 +215,7 @@ def test_a_lost_submission_answer_and_a_conflict_in_flight_are_rehearsed_as_reco
     assert "== rehearsal: mlops deploy" in result.stdout and "Traceback" not in result.stdout + result.stderr
 
 
+@pytest.mark.slow  # `mlops rehearse`: real jobs and deployments
 def test_a_two_stage_repo_rehearses_both_stages_through_the_registry(tmp_path):
     # the generated form: production on its own endpoint in staging's workspace (tests/test_promotion.py covers
     # production in a workspace of its own)

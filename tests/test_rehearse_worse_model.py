@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from conftest import bake, mlops, run
+
+pytestmark = pytest.mark.slow  # two rehearsed releases: real jobs and deployments
+
 
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
 

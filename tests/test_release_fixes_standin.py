@@ -23,6 +23,7 @@ from mlops.azureml.retry import call
 from mlops.azureml.training import submit_job
 
 pytest_plugins = ["mlops.standin.fixtures"]
+pytestmark = pytest.mark.slow  # real jobs and deployments through the stand-in
 NEW = f"c{COMMIT[:8]}"
 
 

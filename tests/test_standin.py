@@ -83,6 +83,7 @@ def test_a_missing_compute_is_a_404_the_sdk_raises_as_not_found(standin_client):
         standin_client.compute.get("nothing-here")
 
 
+@pytest.mark.slow  # a real job
 def test_a_job_runs_streams_its_log_downloads_its_outputs_and_registers_a_model(standin_client, standin, tmp_path,
                                                                                  capsys):
     from azure.ai.ml.entities import Model
@@ -105,6 +106,7 @@ def test_a_job_runs_streams_its_log_downloads_its_outputs_and_registers_a_model(
         assert any(p.endswith(expected) for p in logged), expected
 
 
+@pytest.mark.slow  # a real job
 def test_a_job_name_is_taken_once(standin_client, tmp_path):
     files = project_files(tmp_path / "project")
     first = submit_training(standin_client, files)
@@ -117,6 +119,7 @@ def test_a_job_name_is_taken_once(standin_client, tmp_path):
         standin_client.jobs.create_or_update(changed)
 
 
+@pytest.mark.slow  # a real job
 def test_job_fails_fault_ends_the_job_failed_with_the_log_tail(standin_client, standin, tmp_path):
     from azure.ai.ml.exceptions import JobException
 
@@ -129,6 +132,7 @@ def test_job_fails_fault_ends_the_job_failed_with_the_log_tail(standin_client, s
     assert "Traceback" in log and "RuntimeError: injected fault job-fails" in log
 
 
+@pytest.mark.slow  # a real job
 def test_lost_response_fault_applies_the_submission_and_drops_every_answer(standin_client, standin, tmp_path):
     from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 
@@ -140,6 +144,7 @@ def test_lost_response_fault_applies_the_submission_and_drops_every_answer(stand
     assert len(puts) == 4 and {r.fault for r in puts} == {"lost-response"}  # azure-core retried 3 times
 
 
+@pytest.mark.slow  # a real job
 def test_image_build_fails_fault_fails_the_job_in_preparing(standin_client, standin, tmp_path):
     from azure.ai.ml.exceptions import JobException
 
@@ -150,6 +155,7 @@ def test_image_build_fails_fault_fails_the_job_in_preparing(standin_client, stan
     assert standin_client.jobs.get(job.name).status == "Failed"
 
 
+@pytest.mark.slow  # a real job
 def test_job_queued_fault_holds_the_job_in_queued(standin_client, standin, tmp_path):
     standin.inject("job-queued:seconds=3")
     job = submit_training(standin_client, project_files(tmp_path / "project"))
@@ -158,6 +164,7 @@ def test_job_queued_fault_holds_the_job_in_queued(standin_client, standin, tmp_p
     assert standin_client.jobs.get(job.name).status == "Completed"
 
 
+@pytest.mark.slow  # a real job
 def test_a_canceled_job_ends_canceled_and_its_processes_stop(standin_client, tmp_path):
     from mlops.standin.server import wait_for
 
@@ -194,6 +201,7 @@ def test_state_outlives_the_process(tmp_path, monkeypatch):
         assert second.ml_client().environments.get("kept", version="1").name == "kept"
 
 
+@pytest.mark.slow  # a real job
 def test_a_job_running_when_the_stand_in_stops_is_left_running_and_the_next_one_finishes_it(tmp_path):
     from mlops.standin.fixtures import RESOURCE_GROUP, WORKSPACE, running_standin
     from mlops.standin.server import wait_for

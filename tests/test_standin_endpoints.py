@@ -18,6 +18,7 @@ from standin_serving import deployment, prepare_release, serving_files, set_traf
 from mlops.azureml.faults import is_quota_error
 
 pytest_plugins = ["mlops.standin.fixtures"]
+pytestmark = pytest.mark.slow  # real deployments (azmlinfsrv in a built environment)
 ENDPOINT = "standin-ep"
 
 

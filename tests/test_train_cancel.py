@@ -14,6 +14,7 @@ from mlops.azureml.training import follow_job, submit_job
 from mlops.cancellation import Cancelled, cancellable
 
 pytest_plugins = ["mlops.standin.fixtures"]
+pytestmark = pytest.mark.slow  # real jobs through the stand-in
 
 QUICK = Deadlines(poll_seconds=0.5, first_poll_seconds=0.2)
 
