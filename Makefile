@@ -31,7 +31,7 @@ $(VENV)/.installed: requirements-dev.lock scripts/requirements.lock $(TOOLKIT_FI
 # --dist loadscope keeps each module on one worker: its module fixtures (a rehearsal, a trained repo) are
 # built once, and tests that build on an earlier one in the same module keep their order. Modules start
 # longest first (tests/module_costs.py), not in xdist's order (by number of tests).
-TEST_WORKERS ?= $(shell $(BIN)/python -c "import os; print(len(os.sched_getaffinity(0)) + 1)" 2>/dev/null || echo auto)
+TEST_WORKERS ?= $(shell echo $$(( $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) + 1 )))
 PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations=15
 
 test: setup  ## generate every variant with the real cookiecutter and run the whole suite
