@@ -117,7 +117,7 @@ class Endpoints:
         operation = lro.start_operation(self.ctx, rid, "endpoint")
         self.ctx.store.put("resources", rid, endpoint)
         lro.finish_operation(self.ctx, operation, "Succeeded")
-        if self._gives_new_traffic(existing, traffic, mirror) and self.ctx.faults.armed("killed-mid-rollout"):
+        if self._gives_new_traffic(existing, traffic, mirror) and self.ctx.faults.fire("killed-mid-rollout"):
             self.ctx.caller_killed.set()
             return Drop("killed-mid-rollout")
         shown = {**self._public(endpoint), "properties": {**endpoint["properties"],

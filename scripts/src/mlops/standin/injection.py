@@ -110,6 +110,14 @@ class Faults:
             self.fired.append(name)
             return fault
 
+    def fire(self, name: str) -> Fault | None:
+        """Apply ``name`` without using it up (it stays armed until cleared): the fault when it was armed."""
+        with self._lock:
+            fault = self._armed.get(name)
+            if fault is not None:
+                self.fired.append(name)
+            return fault
+
     def describe(self) -> list[dict[str, Any]]:
         """The armed faults as plain data (for the control route)."""
         with self._lock:
