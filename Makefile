@@ -30,7 +30,7 @@ $(VENV)/.installed: requirements-dev.lock scripts/requirements.lock $(TOOLKIT_FI
 # started, so a spare worker keeps the cores busy. Their caches live in build/test-cache (tests/conftest.py).
 # --dist loadscope keeps each module on one worker: its module fixtures (a rehearsal, a trained repo) are
 # built once, and tests that build on an earlier one in the same module keep their order. Modules start
-# longest first (tests/module_costs.py), not in xdist's order (by number of tests).
+# longest first (tests/timings.py), not in xdist's order (by number of tests).
 TEST_WORKERS ?= $(shell echo $$(( $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) + 1 )))
 PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations=15
 

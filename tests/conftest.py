@@ -13,8 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import module_costs
 import pytest
+import timings
 from cookiecutter.main import cookiecutter
 from filelock import FileLock
 
@@ -54,28 +54,28 @@ def pytest_collection_modifyitems(config, items):
     ``make test-fast`` too. Whole modules move, never single tests: the Makefile's ``--dist loadscope``
     keeps a module on one worker (its module fixtures are set up once), and ``--no-loadscope-reorder``
     hands modules out in this order, longest first, so no long module starts last and holds the run up
-    while the other workers idle. Durations are those of the last recorded run (:mod:`module_costs`)."""
-    durations = module_costs.recorded(TEMPLATE)
+    while the other workers idle. Durations are those of the last recorded run (:mod:`timings`)."""
+    durations = timings.recorded(TEMPLATE)
     for item in items:
         if ("set_up_repo" in getattr(item, "fixturenames", ())
-                or durations.get(item.nodeid, 0) >= module_costs.SLOW_TEST_SECONDS):
+                or durations.get(item.nodeid, 0) >= timings.SLOW_TEST_SECONDS):
             item.add_marker(pytest.mark.slow)
-    slow_modules = {module_costs.module_of(item.nodeid) for item in items if item.get_closest_marker("slow")}
-    seconds = module_costs.module_seconds(durations, slow_modules)
-    items.sort(key=lambda item: -seconds[module_costs.module_of(item.nodeid)])
+    slow_modules = {timings.module_of(item.nodeid) for item in items if item.get_closest_marker("slow")}
+    seconds = timings.module_seconds(durations, slow_modules)
+    items.sort(key=lambda item: -seconds[timings.module_of(item.nodeid)])
 
 
 def pytest_runtest_logreport(report):
     """Add each test phase's seconds to its test (on the controller, which sees every worker's)."""
-    module_costs.add(report.nodeid, report.duration)
+    timings.add(report.nodeid, report.duration)
 
 
 def pytest_sessionfinish(session):
     """Record the tests' durations for the next run's order and ``make test-fast`` (controller only)."""
     option = session.config.option
-    if not hasattr(session.config, "workerinput") and module_costs.is_full_run(session.config.args, option.keyword,
+    if not hasattr(session.config, "workerinput") and timings.is_full_run(session.config.args, option.keyword,
                                                                                  option.markexpr):
-        module_costs.save(TEMPLATE)
+        timings.save(TEMPLATE)
 
 
 def bake(output_dir: Path, **answers) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -61,7 +62,7 @@ def test_workspace_get_answers_what_the_sdk_needs(standin_client, standin):
 
 
 def test_management_requests_without_a_token_get_401(standin):
-    with httpx.Client(proxy=standin.proxy_url, verify=str(standin.ca_bundle)) as client:
+    with httpx.Client(proxy=standin.proxy_url, verify=ssl.create_default_context(cafile=standin.ca_bundle)) as client:
         answer = client.get(f"https://management.azure.com/subscriptions/{standin.subscription_id}/resourceGroups/"
                             "rg/providers/Microsoft.MachineLearningServices/workspaces/ws?api-version=2024-10-01")
     assert answer.status_code == 401
@@ -69,7 +70,7 @@ def test_management_requests_without_a_token_get_401(standin):
 
 
 def test_the_proxy_refuses_hosts_it_does_not_play(standin):
-    with httpx.Client(proxy=standin.proxy_url, verify=str(standin.ca_bundle)) as client:
+    with httpx.Client(proxy=standin.proxy_url, verify=ssl.create_default_context(cafile=standin.ca_bundle)) as client:
         with pytest.raises(httpx.ProxyError):
             client.get("https://pypi.org/simple/")
         answer = client.get("http://169.254.169.254/metadata/identity/oauth2/token")
