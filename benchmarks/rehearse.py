@@ -18,6 +18,7 @@ commit, and prints one row per fault: exit code, seconds, whether traffic stayed
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -59,7 +60,12 @@ def rehearse_faults(repo: Path, mlops: str, state: Path, env: dict[str, str]) ->
     print(f"\n{'fault':20} exit  seconds  verdict")
     for fault in FAULTS:
         (repo / "NOTES.md").write_text(f"rehearsing {fault}\n")
-        for args in (["add", "NOTES.md"], ["commit", "-qm", f"rehearse {fault}"]):
+        if fault == "compute-update-forbidden":  # only a larger cluster is an update mlops sends
+            config = repo / "azure-compute-config.json"
+            settings = json.loads(config.read_text(encoding="utf-8"))
+            config.write_text(json.dumps({**settings, "max_nodes": settings["max_nodes"] + 1}, indent=2) + "\n",
+                              encoding="utf-8")
+        for args in (["add", "-A"], ["commit", "-qm", f"rehearse {fault}"]):
             subprocess.run([*git, *args], cwd=repo, check=True)
         started = time.monotonic()
         result = subprocess.run([mlops, "rehearse", "--state", str(state), "--inject", fault], cwd=repo, env=env,

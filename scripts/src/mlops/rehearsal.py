@@ -274,8 +274,9 @@ def verdict(result: Rehearsal) -> tuple[int, str]:
     faults = ", ".join(result.faults)
     if failed is None and result.unfired:
         return 1, (f"rehearsal with fault {faults}: {', '.join(result.unfired)} never fired: the release sent no "
-                   "request it applies to (this commit is trained and released already): commit a change and "
-                   f"rehearse again; traffic {traffic}")
+                   "request it applies to, so nothing was rehearsed: commit a change and rehearse again (a commit "
+                   "already trained and released trains and deploys nothing; compute-update-forbidden also needs a "
+                   f"larger max_nodes in azure-compute-config.json); traffic {traffic}")
     if failed is None:
         recovered = f" (recovered from {faults})" if faults else ""
         return 0, f"rehearsal passed{recovered}: traffic {traffic}; models {', '.join(result.models) or 'none'}"
