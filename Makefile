@@ -34,8 +34,11 @@ $(VENV)/.installed: requirements-dev.lock scripts/requirements.lock $(TOOLKIT_FI
 TEST_WORKERS ?= $(shell echo $$(( $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) + 1 )))
 PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations=15
 
+# TESTS narrows a run: test files, test ids or @FILE (one id a line, as benchmarks/suite.py passes them).
+TESTS ?= tests
+
 test: setup  ## generate every variant with the real cookiecutter and run the whole suite
-	$(PYTEST) tests
+	$(PYTEST) $(TESTS)
 
 test-costs:  ## commit the last full run's test durations (build/test-cache) as tests/test-durations.json
 	cp build/test-cache/test-durations.json tests/test-durations.json

@@ -17,6 +17,7 @@ import pytest
 import timings
 from cookiecutter.main import cookiecutter
 from filelock import FileLock
+from xdist.scheduler import LoadScopeScheduling
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -47,22 +48,37 @@ def pytest_configure(config):
 
 @pytest.hookimpl(tryfirst=True)  # before ``-m "not slow"`` deselects
 def pytest_collection_modifyitems(config, items):
-    """Mark slow every test that needs a set-up repo or took seconds last time; start the costliest modules first.
+    """Mark slow every test that needs a set-up repo or took seconds last time; start the costliest scopes first.
 
     A set-up repo means ``make setup`` and environments built from the runtime spec, minutes on a cold
     cache; a test that took ``SLOW_TEST_SECONDS`` or more in the last recorded run is left out of
-    ``make test-fast`` too. Whole modules move, never single tests: the Makefile's ``--dist loadscope``
-    keeps a module on one worker (its module fixtures are set up once), and ``--no-loadscope-reorder``
-    hands modules out in this order, longest first, so no long module starts last and holds the run up
-    while the other workers idle. Durations are those of the last recorded run (:mod:`timings`)."""
+    ``make test-fast`` too. Whole scopes move, never single tests: the Makefile's ``--dist loadscope``
+    keeps a scope (a module, or a test of a module whose tests stand alone) on one worker, so its
+    module fixtures are set up once, and ``--no-loadscope-reorder`` hands scopes out in this order,
+    longest first, so no long one starts last and holds the run up while the other workers idle.
+    Durations are those of the last recorded run (:mod:`timings`)."""
     durations = timings.recorded(TEMPLATE)
     for item in items:
         if ("set_up_repo" in getattr(item, "fixturenames", ())
                 or durations.get(item.nodeid, 0) >= timings.SLOW_TEST_SECONDS):
             item.add_marker(pytest.mark.slow)
-    slow_modules = {timings.module_of(item.nodeid) for item in items if item.get_closest_marker("slow")}
-    seconds = timings.module_seconds(durations, slow_modules)
-    items.sort(key=lambda item: -seconds[timings.module_of(item.nodeid)])
+    slow_scopes = {timings.scope_of(item.nodeid) for item in items if item.get_closest_marker("slow")}
+    seconds = timings.scope_seconds(durations, slow_scopes)
+    items.sort(key=lambda item: -seconds[timings.scope_of(item.nodeid)])
+
+
+class SuiteScheduling(LoadScopeScheduling):
+    """``--dist loadscope`` with the suite's scopes (:func:`timings.scope_of`) instead of xdist's modules."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return timings.scope_of(nodeid)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Schedule ``--dist loadscope`` runs by the suite's scopes (on the controller, which makes the schedule)."""
+    if config.getvalue("dist") == "loadscope":
+        return SuiteScheduling(config, log)
+    return None
 
 
 def pytest_runtest_logreport(report):

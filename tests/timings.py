@@ -1,10 +1,12 @@
 """Each test's recorded seconds: the suite starts its longest modules first, and ``make test-fast`` skips
 the tests that took seconds.
 
-pytest-xdist hands whole modules to workers (``--dist loadscope``) in collection order. When a long
-module starts last, one worker runs it alone at the end while the others idle: on two workers that
-was minutes of the run. Ordering by cost, longest first (as pytest-split does from its
-``.test_durations``), keeps every worker busy to the end.
+pytest-xdist hands whole scopes to workers (``--dist loadscope``) in collection order. A scope is a
+module, except in the modules of ``SPREAD_MODULES``, whose tests are scopes of their own: they share no
+module fixture and no order, so two long ones (a whole ``make check`` of each framework) run side by
+side instead of one after the other on one worker. When a long scope starts last, one worker runs it
+alone at the end while the others idle: on two workers that was minutes of the run. Ordering by cost,
+longest first (as pytest-split does from its ``.test_durations``), keeps every worker busy to the end.
 
 Durations come from the last full run on this checkout (``build/test-cache/test-durations.json``,
 written by every ``make test``) over the committed ``tests/test-durations.json`` (what a fresh clone,
@@ -24,6 +26,11 @@ MEASURED = Path("build") / "test-cache" / "test-durations.json"
 UNKNOWN_SLOW_SECONDS = 120.0
 # a test that took this long in the last recorded run is left out of `make test-fast`
 SLOW_TEST_SECONDS = 2.0
+# Modules of one long walkthrough per framework, each setting up what it uses (no module fixture, no
+# test building on an earlier one): their tests run side by side. Spreading modules of many shorter
+# tests measured slower (fresh clone, 420 s against 379 s): more workers build and first import the
+# same new environments at once, and the suite's long modules keep every worker busy anyway.
+SPREAD_MODULES = frozenset({"tests/test_make_check.py", "tests/test_notebook_walkthrough.py"})
 
 _measured: dict[str, float] = defaultdict(float)
 
@@ -31,6 +38,12 @@ _measured: dict[str, float] = defaultdict(float)
 def module_of(nodeid: str) -> str:
     """The module part of a test id: ``tests/test_x.py`` of ``tests/test_x.py::test_y[z]``."""
     return nodeid.split("::", 1)[0]
+
+
+def scope_of(nodeid: str) -> str:
+    """The unit a worker runs whole: the test's module, or the test itself in a module of ``SPREAD_MODULES``."""
+    module = module_of(nodeid)
+    return nodeid if module in SPREAD_MODULES else module
 
 
 def _read(path: Path) -> dict[str, float]:
@@ -45,12 +58,12 @@ def recorded(root: Path) -> dict[str, float]:
     return {**_read(root / COMMITTED), **_read(root / MEASURED)}
 
 
-def module_seconds(durations: dict[str, float], slow_modules: set[str]) -> dict[str, float]:
-    """module -> its tests' recorded seconds; a module with none recorded gets a guess."""
-    seconds = defaultdict(float, {module: UNKNOWN_SLOW_SECONDS for module in slow_modules})
+def scope_seconds(durations: dict[str, float], slow_scopes: set[str]) -> dict[str, float]:
+    """scope (:func:`scope_of`) -> its tests' recorded seconds; a slow scope with none recorded gets a guess."""
+    seconds = defaultdict(float, {scope: UNKNOWN_SLOW_SECONDS for scope in slow_scopes})
     known: dict[str, float] = defaultdict(float)
     for nodeid, duration in durations.items():
-        known[module_of(nodeid)] += duration
+        known[scope_of(nodeid)] += duration
     return defaultdict(float, {**seconds, **known})
 
 
