@@ -68,10 +68,27 @@ def pytest_collection_modifyitems(config, items):
 
 
 class SuiteScheduling(LoadScopeScheduling):
-    """``--dist loadscope`` with the suite's scopes (:func:`timings.scope_of`) instead of xdist's modules."""
+    """``--dist loadscope`` with the suite's scopes (:func:`timings.scope_of`), and no scope queued behind a long test.
+
+    A worker starts a test only once it holds the next one (pytest tears fixtures down knowing what comes
+    next), so xdist hands a worker its next scope while up to two of its tests are still pending. When
+    those are long (a whole ``make check``), the next scope waits behind them on that worker while
+    another one may be about to idle: such a worker gets the cheapest scope left instead, and the longest
+    go to the workers that are nearly free."""
+
+    def __init__(self, config, log=None):
+        super().__init__(config, log)
+        self.durations = timings.recorded(TEMPLATE)
 
     def _split_scope(self, nodeid: str) -> str:
         return timings.scope_of(nodeid)
+
+    def _assign_work_unit(self, node) -> None:
+        pending = sum(self.durations.get(nodeid, 0.0) for unit in self.assigned_work.get(node, {}).values()
+                      for nodeid, done in unit.items() if not done)
+        if pending > timings.LONG_PENDING_SECONDS:
+            self.workqueue.move_to_end(next(reversed(self.workqueue)), last=False)
+        super()._assign_work_unit(node)
 
 
 def pytest_xdist_make_scheduler(config, log):

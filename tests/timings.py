@@ -26,6 +26,8 @@ MEASURED = Path("build") / "test-cache" / "test-durations.json"
 UNKNOWN_SLOW_SECONDS = 120.0
 # a test that took this long in the last recorded run is left out of `make test-fast`
 SLOW_TEST_SECONDS = 2.0
+# a worker whose pending tests take longer than this gets the cheapest scope left, not the next longest
+LONG_PENDING_SECONDS = 10.0
 # Modules of one long walkthrough per framework, each setting up what it uses (no module fixture, no
 # test building on an earlier one): their tests run side by side. Spreading modules of many shorter
 # tests measured slower (fresh clone, 420 s against 379 s): more workers build and first import the
