@@ -91,6 +91,7 @@ class SuiteScheduling(LoadScopeScheduling):
         super()._assign_work_unit(node)
 
 
+@pytest.hookimpl(optionalhook=True)  # a run without pytest-xdist (``-p no:xdist``) has no such hook
 def pytest_xdist_make_scheduler(config, log):
     """Schedule ``--dist loadscope`` runs by the suite's scopes (on the controller, which makes the schedule)."""
     if config.getvalue("dist") == "loadscope":
