@@ -17,11 +17,16 @@ from typing import Any
 
 def load_plan(project_dir: Path, champion: Any = None) -> Any:
     """Validate the project and write its plan to build/azureml/ (offline); ``champion`` goes to the gate."""
-    from mlops.azureml.provenance import read_provenance
-    from mlops.azureml.release_plan import write_plan
     from mlops.project import load_project
 
-    project = load_project(project_dir)
+    return plan_project(load_project(project_dir), champion)
+
+
+def plan_project(project: Any, champion: Any = None) -> Any:
+    """Write a validated project's plan to build/azureml/ (offline; azure-ai-ml loads every file)."""
+    from mlops.azureml.provenance import read_provenance
+    from mlops.azureml.release_plan import write_plan
+
     env = dict(os.environ)
     return write_plan(project, read_provenance(project.root, env), env, champion=champion)
 

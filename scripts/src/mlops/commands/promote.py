@@ -29,15 +29,16 @@ def promote(project_dir: Path, version: str, *, gate: bool = True, log: Callable
     from mlops.azureml.retry import RetryPolicy
     from mlops.commands import _azure
     from mlops.errors import MlopsError
+    from mlops.project import load_project
     from mlops.stages import PRODUCTION, is_two_stage, stage_named
 
-    plan = _azure.load_plan(project_dir)
-    project = plan.project
+    project = load_project(project_dir)  # refusals first: writing the plan imports azure-ai-ml (seconds)
     if not is_two_stage(project):
         raise MlopsError("this repo has one stage: `mlops deploy` releases it; promotion needs azure-stages.json "
                          "(staging, a registry and production)")
     stage = stage_named(project, PRODUCTION)
     version = exact_version(version)
+    plan = _azure.plan_project(project)
     policy = RetryPolicy()
     registry = _azure.connect_registry(project)
     shared = shared_version(registry, project.stages.registry.name, project.experiment.model_name,

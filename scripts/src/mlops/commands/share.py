@@ -24,11 +24,12 @@ def share(project_dir: Path, *, log: Callable[[str], None] = print) -> RegistryV
     from mlops.azureml.registry import served_model, serving_environment_name, share_version
     from mlops.azureml.retry import RetryPolicy
     from mlops.commands import _azure
+    from mlops.project import load_project
     from mlops.stages import STAGING, stage_named
 
-    plan = _azure.load_plan(project_dir)
-    project = plan.project
-    stage_named(project, STAGING)  # a single-stage repo has no registry: say so before logging in
+    project = load_project(project_dir)
+    stage_named(project, STAGING)  # a single-stage repo has no registry: say so before writing the plan
+    plan = _azure.plan_project(project)
     policy = RetryPolicy()
     workspace = _azure.connect(project)
     model = served_model(workspace, project.experiment.service_name, plan.names.deployment, policy, log)
