@@ -9,7 +9,7 @@ Clones this checkout's committed HEAD into a temporary folder, as CI does, and t
              line; benchmarks/suite-baseline-71eda99.txt lists the 345 tests of 71eda99, 5 of them renamed
              since), in a fresh clone: the same work, today's toolkit and machinery (workers, scopes, caches)
 - whole      HEAD's whole `make test` in another fresh clone: today's suite, which tests twice as much
-Each figure is the wall time of the pytest run alone (`make setup` is timed apart), the CPU seconds of
+Each figure is the wall time of the pytest run alone (`make setup` runs first, not counted), the CPU seconds of
 every process it started, and the tests passed. Target: the same tests in at most 60% of the baseline.
 --warm runs each suite a second time in its clone, with the caches its first run filled: the issue's
 "about 125 s on a fresh clone" was measured so, when the suite kept its environments in ~/.cache/mlops,
@@ -26,11 +26,11 @@ import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-TEMPLATE = Path(__file__).resolve().parents[1]
+from foundation import TEMPLATE, scratch_folder
+
 TARGET_RATIO = 0.60
 SUMMARY = re.compile(r"=+ (.*(?:passed|failed).*) in [\d.]+s")
 
@@ -41,7 +41,7 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, str]:
+def measured(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, str]:
     """Run ``command``: wall seconds, CPU seconds and pytest's summary line; exit on failure."""
     cpu, started = children_cpu(), time.monotonic()
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
@@ -71,10 +71,11 @@ def report(name: str, wall: float, cpu: float, summary: str, baseline: float | N
 
 def time_suite(name: str, clone: Path, command: list[str], env: dict[str, str], warm: bool,
                baselines: dict[str, float]) -> dict[str, float]:
-    """Wall seconds of ``command`` in ``clone``, cold, and with ``warm`` again with the caches it filled."""
+    """Wall seconds of ``command`` in ``clone``, cold, and with ``warm`` again with the caches it filled;
+    the clone is removed afterwards (a run fills gigabytes of environments)."""
     walls = {}
     for state in ("cold", "warm") if warm else ("cold",):
-        wall, cpu, summary = timed(command, clone, env)
+        wall, cpu, summary = measured(command, clone, env)
         report(f"{name} {state}", wall, cpu, summary, baselines.get(state))
         walls[state] = wall
     shutil.rmtree(clone, ignore_errors=True)
@@ -93,8 +94,7 @@ def main() -> None:
     options = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if k not in ("MLOPS_CACHE_DIR", "VIRTUAL_ENV")}
     print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the start")
-    with tempfile.TemporaryDirectory(prefix="suite-bench-") as scratch:
-        root = Path(scratch)
+    with scratch_folder() as root:
         baselines: dict[str, float] = {}
         if not options.skip_baseline:
             baselines = time_suite("baseline", fresh_clone(root / "baseline", options.baseline), ["make", "test"],
