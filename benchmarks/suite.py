@@ -14,7 +14,11 @@ every process it started, and the tests passed. Target: the same tests in at mos
 --warm runs each suite a second time in its clone, with the caches its first run filled: the issue's
 "about 125 s on a fresh clone" was measured so, when the suite kept its environments in ~/.cache/mlops,
 which a fresh clone did not empty. Warm figures are compared with the baseline's warm figure.
-Run it on an idle machine: the suite is CPU-bound, so anything else running shows in every figure.
+Run it on an idle machine: the suite is CPU-bound, so anything else running shows in every figure. A fixed
+pure-Python loop is timed before and after the suites: when it slows, the machine did, and so did every
+figure in between (runs of one commit have differed by 25% between the hours of one day here).
+Every run gets PYTHONDONTWRITEBYTECODE=1, as this machine's CI shell sets it: the baseline's tests wrote
+bytecode into its template without it, which fails its own generation tests in a second (warm) run.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from pathlib import Path
 from foundation import TEMPLATE, scratch_folder
 
 TARGET_RATIO = 0.60
+PROBE_LOOP = "total = 0\nfor number in range(20_000_000):\n    total += number\n"
 SUMMARY = re.compile(r"=+ (.*(?:passed|failed).*) in [\d.]+s")
 
 
@@ -63,6 +68,16 @@ def fresh_clone(into: Path, revision: str) -> Path:
     return into
 
 
+def machine_speed() -> float:
+    """CPU seconds of a fixed pure-Python loop (best of three): how fast this machine runs Python now."""
+    best = float("inf")
+    for _ in range(3):
+        cpu = children_cpu()
+        subprocess.run([sys.executable, "-c", PROBE_LOOP], check=True)
+        best = min(best, children_cpu() - cpu)
+    return best
+
+
 def report(name: str, wall: float, cpu: float, summary: str, baseline: float | None = None) -> None:
     """One row of figures; with ``baseline``, the share of it."""
     share = f"  {wall / baseline:5.0%} of the baseline" if baseline else ""
@@ -92,8 +107,10 @@ def main() -> None:
     parser.add_argument("--skip-baseline", action="store_true", help="do not time the baseline's suite")
     parser.add_argument("--skip-full", action="store_true", help="do not time HEAD's whole suite")
     options = parser.parse_args()
-    env = {k: v for k, v in os.environ.items() if k not in ("MLOPS_CACHE_DIR", "VIRTUAL_ENV")}
-    print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the start")
+    env = {**{k: v for k, v in os.environ.items() if k not in ("MLOPS_CACHE_DIR", "VIRTUAL_ENV")},
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the start; "
+          f"probe loop {machine_speed():.2f} CPU-s", flush=True)
     with scratch_folder() as root:
         baselines: dict[str, float] = {}
         if not options.skip_baseline:
@@ -103,6 +120,7 @@ def main() -> None:
                           ["make", "test", f"TESTS=@{options.tests.resolve()}"], env, options.warm, baselines)
         if not options.skip_full:
             time_suite("whole", fresh_clone(root / "whole", "HEAD"), ["make", "test"], env, options.warm, baselines)
+    print(f"probe loop {machine_speed():.2f} CPU-s at the end")
     for state, baseline in baselines.items():
         verdict = "met" if same[state] <= TARGET_RATIO * baseline else "not met"
         print(f"target ({state}): the same tests in at most {TARGET_RATIO:.0%} of the baseline "
