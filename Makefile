@@ -43,7 +43,7 @@ test: setup  ## generate every variant with the real cookiecutter and run the wh
 test-costs:  ## commit the last full run's test durations (build/test-cache) as tests/test-durations.json
 	cp build/test-cache/test-durations.json tests/test-durations.json
 
-test-fast: setup  ## the suite without the slow tests (those that set up a generated repo, run real jobs, or took 2 s or more last time)
+test-fast: setup  ## the suite without the slow tests (those that set up a generated repo, run real jobs, or took 1.5 s or more last time)
 	$(PYTEST) -m "not slow" tests
 
 demo: setup  ## generate the default experiment into build/demo and run its `make check`
