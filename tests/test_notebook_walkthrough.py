@@ -48,6 +48,8 @@ def _run_and_check(repo: Path, standin, tmp_path: Path, framework: str) -> None:
     # the kernel gets what the deploy workflow's commands get: the stand-in's variables, no login of its own
     commit = read_provenance(repo, {}).commit or NO_COMMIT
     kernel_env = workflow_environment(dict(os.environ), standin.client_environment(), commit)
+    kernel_env["TMPDIR"] = str(kernel_tmp := tmp_path / "kernel-tmp")  # where a telemetry exporter would queue
+    kernel_tmp.mkdir()
     started = time.monotonic()
     kernel = _repo_kernel(repo, tmp_path / "kernels")
     # nbclient shuts down only a kernel whose manager it made: this one when the cells are done, failed or not
@@ -81,6 +83,8 @@ def _run_and_check(repo: Path, standin, tmp_path: Path, framework: str) -> None:
     assert ".." not in shown[5]  # no dot per poll from the SDK
     endpoint = standin.ml_client(*_workspace(repo)).online_endpoints.get("iris-classifier-svc-2")
     assert endpoint.traffic == {deployment: 100}
+    # azure-ai-ml sends usage telemetry from a Jupyter kernel unless told not to: the toolkit's clients do not
+    assert not list(kernel_tmp.glob("Microsoft-AzureMonitor-*"))
 
 
 def _workspace(repo: Path) -> tuple[str, str]:

@@ -27,7 +27,7 @@ def ml_client(config: AzureConfig, credential: Any = None) -> Any:
 
     workspace = config.workspace  # a missing subscription fails before any login is attempted
     cloud = cloud_of(config.environ.get("AZURE_AUTHORITY_HOST"))
-    return MLClient(credential if credential is not None else login(config), **workspace,
+    return MLClient(credential if credential is not None else login(config), **workspace, enable_telemetry=False,
                     **({"cloud": cloud} if cloud else {}))
 
 
@@ -39,7 +39,7 @@ def other_workspace_client(config: AzureConfig, resource_group: str, workspace_n
     subscription = subscription_id or config.subscription_id
     cloud = cloud_of(config.environ.get("AZURE_AUTHORITY_HOST"))
     return MLClient(credential if credential is not None else login(config), subscription_id=subscription,
-                    resource_group_name=resource_group, workspace_name=workspace_name,
+                    resource_group_name=resource_group, workspace_name=workspace_name, enable_telemetry=False,
                     **({"cloud": cloud} if cloud else {}))
 
 
@@ -49,5 +49,5 @@ def registry_client(config: AzureConfig, registry_name: str, credential: Any = N
 
     cloud = cloud_of(config.environ.get("AZURE_AUTHORITY_HOST"))
     return MLClient(credential if credential is not None else login(config), subscription_id=config.subscription_id,
-                    resource_group_name=config.resource_group, registry_name=registry_name,
+                    resource_group_name=config.resource_group, registry_name=registry_name, enable_telemetry=False,
                     **({"cloud": cloud} if cloud else {}))
