@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import re
 
@@ -19,8 +20,12 @@ def test_generated_repo_passes_make_check(set_up_repo, tmp_path, framework):
     repo = set_up_repo(framework)
     config_before = (repo / "config.cfg").read_bytes() if framework == "spacy" else None
     summary = tmp_path / "summary.md"
-    result = run(["make", "check"], repo, env={"GITHUB_STEP_SUMMARY": str(summary)})
+    scratch = tmp_path / "tmp"  # the temporary folder of every process `make check` starts
+    scratch.mkdir()
+    result = run(["make", "check"], repo, env={"GITHUB_STEP_SUMMARY": str(summary), "TMPDIR": str(scratch)})
     assert "check: all passed" in result.stdout
+    # nothing is left there but the base folder of the repo's own pytest run (pytest keeps its last three)
+    assert {path.name for path in scratch.iterdir()} <= {f"pytest-of-{getpass.getuser()}"}
 
     # The smoke run ran the assembled script: byte for byte what `mlops assemble` gives and the job stages.
     staged = (repo / "build/smoke/train.py").read_text(encoding="utf-8")

@@ -43,8 +43,10 @@ def read_forms(path, nlp):
     return docs
 
 
-# spaCy trains from its binary DocBin format: convert the forms into a scratch corpus folder.
-corpus = Path(tempfile.mkdtemp(prefix="corpus-"))
+# spaCy trains from its binary DocBin format: convert the forms into a scratch corpus folder, which is
+# removed when the script ends.
+scratch = tempfile.TemporaryDirectory(prefix="corpus-")
+corpus = Path(scratch.name)
 forms = {split: read_forms(args.training_data / f"{split}.jsonl", spacy.blank("en")) for split in ("train", "dev")}
 for split, docs in forms.items():
     DocBin(docs=docs).to_disk(corpus / f"{split}.spacy")
