@@ -10,6 +10,7 @@ which is reported here rather than discovered later.
 import json
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 FRAMEWORK = json.loads(r'''{{ cookiecutter.framework | tojson }}''')
@@ -68,6 +69,8 @@ def missing_toolkit(root):
 
 
 def main():
+    if Path(__file__).resolve().parent == Path(tempfile.gettempdir()).resolve():
+        Path(__file__).unlink()  # the copy cookiecutter rendered to run, which it never deletes (read already)
     root = Path.cwd()
     broken = missing_toolkit(root)
     if broken:

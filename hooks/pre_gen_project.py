@@ -13,6 +13,8 @@ import keyword
 import re
 import shlex
 import sys
+import tempfile
+from pathlib import Path
 
 ANSWERS = {
     "experiment": json.loads(r'''{{ cookiecutter.experiment | tojson }}'''),
@@ -150,6 +152,8 @@ def rerun_command(answers, template):
 
 
 def main():
+    if Path(__file__).resolve().parent == Path(tempfile.gettempdir()).resolve():
+        Path(__file__).unlink()  # the copy cookiecutter rendered to run, which it never deletes (read already)
     found = problems(ANSWERS)
     for line in found:
         print(f"error: {line}", file=sys.stderr)

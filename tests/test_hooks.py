@@ -169,3 +169,14 @@ def test_the_hook_knows_how_each_default_is_derived(slug):
     derived = _hook_functions("derived")["derived"]
     for field in _hook_functions()["DERIVED"]:
         assert derived(field, slug) == answers[field], field
+
+
+@pytest.mark.parametrize("answers", [{}, {"service_name": "ab"}], ids=["generated", "refused"])
+def test_generation_leaves_nothing_in_the_temporary_folder(tmp_path, answers):
+    # cookiecutter runs each hook from a rendered copy in the temporary folder and never deletes it
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    result = run([str(BIN / "cookiecutter"), "--no-input", "-o", str(tmp_path / "out"), str(TEMPLATE),
+                  *(f"{k}={v}" for k, v in answers.items())], tmp_path, check=False, env={"TMPDIR": str(scratch)})
+    assert result.returncode == (1 if answers else 0), result.stderr
+    assert list(scratch.iterdir()) == []
