@@ -48,8 +48,9 @@ def _run_and_check(repo: Path, standin, tmp_path: Path, framework: str) -> None:
     # the kernel gets what the deploy workflow's commands get: the stand-in's variables, no login of its own
     commit = read_provenance(repo, {}).commit or NO_COMMIT
     kernel_env = workflow_environment(dict(os.environ), standin.client_environment(), commit)
-    kernel_env["TMPDIR"] = str(kernel_tmp := tmp_path / "kernel-tmp")  # where a telemetry exporter would queue
+    kernel_tmp = tmp_path / "kernel-tmp"  # where a telemetry exporter would queue what it could not send
     kernel_tmp.mkdir()
+    kernel_env["TMPDIR"] = str(kernel_tmp)
     started = time.monotonic()
     kernel = _repo_kernel(repo, tmp_path / "kernels")
     # nbclient shuts down only a kernel whose manager it made: this one when the cells are done, failed or not

@@ -25,8 +25,8 @@ COMMITTED = Path("tests") / "test-durations.json"
 MEASURED = Path("build") / "test-cache" / "test-durations.json"
 UNKNOWN_SLOW_SECONDS = 120.0
 # a test that took this long in the last recorded run is left out of `make test-fast`; the figures are
-# taken under a whole run's load (three workers on two cores), where every test takes about 1.5 times
-# as long as alone, and 1.5 s keeps the quick loop under a minute here (2 s let it reach 58-70 s)
+# taken under a whole run's load (three workers share two cores), and 1.5 s keeps the quick loop under a
+# minute here (2 s let it reach 58-70 s)
 SLOW_TEST_SECONDS = 1.5
 # a worker whose pending tests take longer than this gets the cheapest scope left, not the next longest
 LONG_PENDING_SECONDS = 10.0
